@@ -1,0 +1,477 @@
+//! The WebSocket client of the weft protocol (`docs/protocol.md`): one
+//! connection, requests with ids, typed replies and typed server errors.
+
+use std::fmt;
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow, bail};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use futures_util::{SinkExt, StreamExt};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::{HeaderValue, StatusCode, header::AUTHORIZATION};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// Maximum size of one WebSocket message or frame the client accepts. The
+/// server's own default limit is 16 MiB, so this only has to stay above it.
+const MAX_MESSAGE_BYTES: usize = 64 << 20;
+
+/// How long a request may wait for its reply. It guards against a server
+/// that stops answering without closing the connection.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// An `error` reply of the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteError {
+    /// The error code, such as `not_found` or `unknown_version`.
+    pub code: String,
+    /// The server's message, which says what to do next.
+    pub message: String,
+    /// The request field that was wrong, when one was.
+    pub field: Option<String>,
+}
+
+impl fmt::Display for RemoteError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "server returned {}: {}", self.code, self.message)?;
+        if let Some(field) = &self.field {
+            write!(f, " (field \"{field}\")")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for RemoteError {}
+
+/// Returns the server error code behind `error`, if the server sent one.
+pub fn remote_code(error: &anyhow::Error) -> Option<&str> {
+    error
+        .downcast_ref::<RemoteError>()
+        .map(|remote| remote.code.as_str())
+}
+
+/// One entry of a `list` reply.
+#[derive(Debug, Clone, Deserialize)]
+pub struct FileEntry {
+    /// Workspace path.
+    pub path: String,
+    /// `text` or `bytes`.
+    pub kind: String,
+    /// The executable bit.
+    pub executable: bool,
+    /// The file's current version (change hashes).
+    pub version: Vec<String>,
+}
+
+/// The reply of `read`, `write`, `create` and `splice`: a file's content at
+/// one version.
+#[derive(Debug, Clone, Deserialize)]
+pub struct FileContent {
+    /// Workspace path.
+    pub path: String,
+    /// `text` or `bytes`.
+    pub kind: String,
+    /// The text of a text file, without the byte-order mark.
+    pub text: Option<String>,
+    /// Whether a text file starts with a byte-order mark.
+    #[serde(default)]
+    pub bom: bool,
+    /// The base64 content of a bytes file.
+    pub data: Option<String>,
+    /// The executable bit.
+    pub executable: bool,
+    /// The version this content is at.
+    pub version: Vec<String>,
+    /// Whether a write created the file (write replies only).
+    #[serde(default)]
+    pub created: bool,
+    /// Overlaps with concurrent changes (write replies only).
+    #[serde(default)]
+    pub overlaps: Vec<Overlap>,
+}
+
+/// The UTF-8 encoding of U+FEFF, written before a text whose `bom` is set.
+pub const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+impl FileContent {
+    /// Returns the file's bytes as they belong on disk: the byte-order mark
+    /// (when set) and the text, or the decoded `data`.
+    pub fn disk_bytes(&self) -> Result<Vec<u8>> {
+        match (self.kind.as_str(), &self.text, &self.data) {
+            ("text", Some(text), _) => {
+                let mut bytes = Vec::with_capacity(text.len() + UTF8_BOM.len());
+                if self.bom {
+                    bytes.extend_from_slice(UTF8_BOM);
+                }
+                bytes.extend_from_slice(text.as_bytes());
+                Ok(bytes)
+            }
+            ("bytes", _, Some(data)) => BASE64.decode(data).with_context(|| {
+                format!(
+                    "server sent invalid base64 data for \"{}\"; check that client and server versions match",
+                    self.path
+                )
+            }),
+            (kind, _, _) => bail!(
+                "server reply for \"{}\" of kind \"{kind}\" lacks its content (text for text, data for bytes); \
+                 check that client and server versions match",
+                self.path
+            ),
+        }
+    }
+}
+
+/// A `same-lines` or `binary` overlap reported by a write.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Overlap {
+    /// The server's id for the overlap.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<Value>,
+    /// `same-lines` or `binary`.
+    pub kind: String,
+    /// Severity, such as `high`.
+    #[serde(default)]
+    pub severity: String,
+    /// Agents of the concurrent changes first, the writer last.
+    #[serde(default)]
+    pub agents: Vec<String>,
+    /// The lines of the base that both sides changed.
+    pub base_lines: Option<LineRange>,
+    /// The concurrent side as a unified diff against the base.
+    pub current: Option<String>,
+    /// The written side as a unified diff against the base.
+    pub incoming: Option<String>,
+}
+
+/// A 1-based inclusive line range; `end` is `start - 1` for an insertion.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
+pub struct LineRange {
+    /// First line.
+    pub start: u64,
+    /// Last line.
+    pub end: u64,
+}
+
+/// One entry of a `log` reply.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Change {
+    /// Change hash.
+    pub hash: String,
+    /// Agent that made the change.
+    #[serde(default)]
+    pub agent: String,
+    /// Milliseconds since the Unix epoch.
+    pub time: i64,
+    /// The change's message.
+    #[serde(default)]
+    pub message: String,
+}
+
+/// A file's content in the form a write request carries it.
+pub enum Payload {
+    /// UTF-8 without NUL bytes, sent as `text`. A leading U+FEFF is kept in
+    /// the string, and the server turns it into the `bom` attribute.
+    Text(String),
+    /// Every other file, sent base64-encoded as `data`.
+    Bytes(Vec<u8>),
+}
+
+impl Payload {
+    /// Classifies `bytes` the way the server does: text when valid UTF-8
+    /// without NUL bytes.
+    pub fn from_bytes(bytes: Vec<u8>) -> Payload {
+        if bytes.contains(&0) {
+            return Payload::Bytes(bytes);
+        }
+        match String::from_utf8(bytes) {
+            Ok(text) => Payload::Text(text),
+            Err(error) => Payload::Bytes(error.into_bytes()),
+        }
+    }
+
+    /// Inserts the `text` or `data` field into a request.
+    fn insert_into(&self, fields: &mut Map<String, Value>) {
+        match self {
+            Payload::Text(text) => fields.insert("text".into(), Value::from(text.as_str())),
+            Payload::Bytes(bytes) => {
+                fields.insert("data".into(), Value::from(BASE64.encode(bytes)))
+            }
+        };
+    }
+}
+
+/// A whole-file write: `write` with a base, or `create` without one.
+pub struct WriteRequest<'a> {
+    /// Workspace path.
+    pub path: &'a str,
+    /// The version the content is based on; `None` sends a `create`.
+    pub base: Option<&'a [String]>,
+    /// The new content.
+    pub payload: &'a Payload,
+    /// The executable bit to set, or `None` to leave it to the server.
+    pub executable: Option<bool>,
+    /// The change message.
+    pub message: &'a str,
+    /// The idempotency key of the write.
+    pub write_id: &'a str,
+}
+
+type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// One open connection to `weft serve`.
+pub struct Client {
+    url: String,
+    socket: Socket,
+    next_id: u64,
+    closed: bool,
+}
+
+impl Client {
+    /// Opens a connection to `url`, presenting `token` as a bearer token.
+    pub async fn connect(url: &str, token: Option<&str>) -> Result<Client> {
+        let mut request = url.into_client_request().with_context(|| {
+            format!(
+                "invalid server URL \"{url}\"; use the ws://IP:PORT address that weft serve prints"
+            )
+        })?;
+        if let Some(token) = token {
+            let value = HeaderValue::from_str(&format!("Bearer {token}")).context(
+                "invalid token: it must be printable ASCII; copy it again from weft serve",
+            )?;
+            request.headers_mut().insert(AUTHORIZATION, value);
+        }
+        let config = WebSocketConfig::default()
+            .max_message_size(Some(MAX_MESSAGE_BYTES))
+            .max_frame_size(Some(MAX_MESSAGE_BYTES));
+        let connected =
+            tokio_tungstenite::connect_async_with_config(request, Some(config), true).await;
+        let (socket, _response) =
+            connected.map_err(|error| connect_error(url, token.is_some(), error))?;
+        tracing::debug!(url, "connected");
+        Ok(Client {
+            url: url.to_owned(),
+            socket,
+            next_id: 1,
+            closed: false,
+        })
+    }
+
+    /// Sends a request of `kind` with `fields` and returns its `result`.
+    /// Event messages (objects without `id`) are skipped. An `error` reply
+    /// becomes a [`RemoteError`].
+    pub async fn request(&mut self, kind: &str, fields: Value) -> Result<Value> {
+        let id = self.next_id;
+        self.next_id += 1;
+        let mut message = match fields {
+            Value::Object(map) => map,
+            Value::Null => Map::new(),
+            other => bail!("request fields must be a JSON object, not {other}"),
+        };
+        message.insert("id".into(), Value::from(id));
+        message.insert("type".into(), Value::from(kind));
+        let text = Value::Object(message).to_string();
+        tracing::debug!(id, kind, "sending request");
+
+        if self.closed {
+            bail!(
+                "the connection to {} is closed; run the command again",
+                self.url
+            );
+        }
+        let exchange = async {
+            self.socket
+                .send(Message::text(text))
+                .await
+                .with_context(|| format!("failed to send the {kind} request to {}", self.url))?;
+            self.receive_reply(id, kind).await
+        };
+        let reply = tokio::time::timeout(REQUEST_TIMEOUT, exchange).await;
+        match reply {
+            Ok(Err(error)) if error.downcast_ref::<RemoteError>().is_none() => {
+                self.closed = true;
+                Err(error)
+            }
+            Ok(reply) => reply,
+            Err(_) => {
+                self.closed = true;
+                Err(anyhow!(
+                    "{kind} request to {} timed out after {} s; check that weft serve still runs",
+                    self.url,
+                    REQUEST_TIMEOUT.as_secs()
+                ))
+            }
+        }
+    }
+
+    /// Returns whether the connection failed, so no further request can
+    /// succeed.
+    pub fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    /// The server URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    async fn receive_reply(&mut self, id: u64, kind: &str) -> Result<Value> {
+        loop {
+            let frame = match self.socket.next().await {
+                Some(frame) => frame.with_context(|| {
+                    format!("failed to read the {kind} reply from {}", self.url)
+                })?,
+                None => bail!(
+                    "{} closed the connection before replying to {kind}",
+                    self.url
+                ),
+            };
+            let text = match frame {
+                Message::Text(text) => text,
+                Message::Close(close) => {
+                    let reason = close
+                        .map(|frame| frame.reason.to_string())
+                        .unwrap_or_default();
+                    bail!(
+                        "{} closed the connection before replying to {kind}: {}",
+                        self.url,
+                        if reason.is_empty() {
+                            "no reason given"
+                        } else {
+                            reason.as_str()
+                        }
+                    );
+                }
+                Message::Binary(_) => {
+                    tracing::warn!(url = %self.url, "ignoring a binary frame; the protocol sends text frames only");
+                    continue;
+                }
+                Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => continue,
+            };
+            let reply: Value = serde_json::from_str(text.as_str())
+                .with_context(|| format!("server {} sent a message that is not JSON", self.url))?;
+            let Some(reply_id) = reply.get("id") else {
+                tracing::debug!(message = %text.as_str(), "skipping event");
+                continue;
+            };
+            if reply_id.as_u64() != Some(id) {
+                tracing::warn!(expected = id, received = %reply_id, "skipping a reply to another request");
+                continue;
+            }
+            return parse_reply(reply, kind);
+        }
+    }
+
+    /// Sends `hello` with the agent name.
+    pub async fn hello(&mut self, agent: &str) -> Result<()> {
+        self.request("hello", json!({ "agent": agent }))
+            .await
+            .with_context(|| format!("hello as agent \"{agent}\" failed"))?;
+        Ok(())
+    }
+
+    /// Lists every file of the workspace.
+    pub async fn list(&mut self) -> Result<Vec<FileEntry>> {
+        #[derive(Deserialize)]
+        struct Listing {
+            files: Vec<FileEntry>,
+        }
+        let result = self
+            .request("list", json!({}))
+            .await
+            .context("listing files failed")?;
+        let listing: Listing = decode(result, "list")?;
+        Ok(listing.files)
+    }
+
+    /// Reads `path` at its current version.
+    pub async fn read(&mut self, path: &str) -> Result<FileContent> {
+        let result = self
+            .request("read", json!({ "path": path }))
+            .await
+            .with_context(|| format!("reading \"{path}\" from the server failed"))?;
+        decode(result, "read")
+    }
+
+    /// Sends a whole-file `write` (or `create` when there is no base) and
+    /// returns the raw reply.
+    pub async fn write_raw(&mut self, write: &WriteRequest<'_>) -> Result<Value> {
+        let mut fields = Map::new();
+        fields.insert("path".into(), Value::from(write.path));
+        write.payload.insert_into(&mut fields);
+        fields.insert("message".into(), Value::from(write.message));
+        fields.insert("write_id".into(), Value::from(write.write_id));
+        if let Some(executable) = write.executable {
+            fields.insert("executable".into(), Value::from(executable));
+        }
+        let kind = match write.base {
+            Some(base) => {
+                fields.insert("base".into(), Value::from(base.to_vec()));
+                "write"
+            }
+            None => "create",
+        };
+        self.request(kind, Value::Object(fields))
+            .await
+            .with_context(|| format!("{kind} of \"{}\" failed", write.path))
+    }
+
+    /// Sends a whole-file write and returns the merged content.
+    pub async fn write(&mut self, write: &WriteRequest<'_>) -> Result<FileContent> {
+        let result = self.write_raw(write).await?;
+        decode(result, "write")
+    }
+
+    /// Removes `path` from the workspace.
+    pub async fn delete(&mut self, path: &str) -> Result<()> {
+        self.request("delete", json!({ "path": path }))
+            .await
+            .with_context(|| format!("deleting \"{path}\" on the server failed"))?;
+        Ok(())
+    }
+}
+
+/// Splits a reply into its `result` or a [`RemoteError`].
+fn parse_reply(mut reply: Value, kind: &str) -> Result<Value> {
+    if let Some(error) = reply.get("error") {
+        let text = |name: &str| error.get(name).and_then(Value::as_str).map(str::to_owned);
+        return Err(RemoteError {
+            code: text("code").unwrap_or_else(|| "unknown".into()),
+            message: text("message").unwrap_or_else(|| error.to_string()),
+            field: text("field"),
+        }
+        .into());
+    }
+    match reply.get_mut("result") {
+        Some(result) => Ok(result.take()),
+        None => bail!("server reply to {kind} has neither result nor error: {reply}"),
+    }
+}
+
+/// Deserializes the `result` of a `kind` request.
+pub fn decode<T: serde::de::DeserializeOwned>(result: Value, kind: &str) -> Result<T> {
+    serde_json::from_value(result).with_context(|| {
+        format!("server reply to {kind} does not match the protocol; check that client and server versions match")
+    })
+}
+
+/// Turns a handshake failure into an error that names the URL and the fix.
+fn connect_error(url: &str, sent_token: bool, error: WsError) -> anyhow::Error {
+    if let WsError::Http(response) = &error
+        && response.status() == StatusCode::UNAUTHORIZED
+    {
+        let hint = if sent_token {
+            "the token was rejected; pass the token of this server with --token or WEFT_TOKEN"
+        } else {
+            "no token was sent; pass the token that weft serve prints with --token or WEFT_TOKEN"
+        };
+        return anyhow!("{url} rejected the connection (HTTP 401): {hint}");
+    }
+    anyhow::Error::new(error).context(format!(
+        "failed to connect to {url}; check that weft serve runs there and that the URL and token are right"
+    ))
+}

@@ -1,0 +1,284 @@
+//! Carrying out one sync step against the server and the working copy,
+//! and recording the new base after each file so an interrupted sync keeps
+//! its progress.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+use weft_engine::path::WorkspacePath;
+
+use crate::client::{Client, FileContent, Overlap, Payload, WriteRequest, remote_code};
+use crate::output;
+use crate::working_copy::{FileState, State, WorkingCopy, sha256_hex};
+
+use super::new_write_id;
+use super::plan::{Action, LocalFile, Step};
+use super::tree;
+
+/// The change message of every write that sync sends.
+pub const SYNC_MESSAGE: &str = "weft sync";
+
+/// What one step did, for the output.
+#[derive(Debug, Serialize)]
+pub struct Outcome {
+    /// Workspace path.
+    pub path: String,
+    /// `added`, `updated`, `restored`, `deleted`, `sent`, `created`,
+    /// `merged`, `removed`, `kept` or `skipped`.
+    pub action: &'static str,
+    /// Why a file was kept or skipped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Overlaps that the server reported for a write.
+    pub overlaps: Vec<Overlap>,
+}
+
+impl Outcome {
+    fn new(path: &str, action: &'static str) -> Outcome {
+        Outcome {
+            path: path.to_owned(),
+            action,
+            note: None,
+            overlaps: Vec::new(),
+        }
+    }
+
+    fn kept(path: &WorkspacePath, overlaps: Vec<Overlap>) -> Outcome {
+        Outcome {
+            note: Some("changed locally while syncing; the next sync sends it".into()),
+            overlaps,
+            ..Outcome::new(path.as_str(), "kept")
+        }
+    }
+
+    /// Prints the outcome: one JSON object per line with `json`, else the
+    /// result line and each overlap.
+    pub fn print(&self, json: bool) -> std::io::Result<()> {
+        if json {
+            return output::json(self);
+        }
+        let mut text = output::result_line(self.action, &self.path);
+        if let Some(note) = &self.note {
+            text.push_str(": ");
+            text.push_str(note);
+        }
+        output::line(&text)?;
+        for overlap in &self.overlaps {
+            output::line(&output::overlap(&self.path, overlap))?;
+        }
+        Ok(())
+    }
+}
+
+/// Applies steps to one working copy over one connection.
+pub struct Syncer<'a> {
+    /// The working copy.
+    pub working_copy: &'a WorkingCopy,
+    /// The connection, after hello.
+    pub client: &'a mut Client,
+    /// The agent name, used in write ids.
+    pub agent: &'a str,
+    /// The state, saved after every file.
+    pub state: State,
+}
+
+impl Syncer<'_> {
+    fn root(&self) -> &Path {
+        &self.working_copy.root
+    }
+
+    /// Carries out `step`. Returns `None` when nothing visible happened.
+    pub async fn apply(&mut self, step: &Step) -> Result<Option<Outcome>> {
+        if let Action::Skip(reason) = step.action {
+            return Ok(Some(Outcome {
+                note: Some(reason.to_owned()),
+                ..Outcome::new(&step.path, "skipped")
+            }));
+        }
+        let path = tree::checked_path(&step.path)?;
+        let recorded = self.state.files.get(path.as_str()).cloned();
+        let recorded_local = recorded.as_ref().map(|file| LocalFile {
+            sha256: file.sha256.clone(),
+            executable: file.executable,
+        });
+        match step.action {
+            Action::Add => self.download(&path, None, "added").await,
+            Action::Update => self.download(&path, recorded_local, "updated").await,
+            Action::Restore => self.download(&path, None, "restored").await,
+            Action::DeleteLocal => self.delete_local(&path, recorded_local),
+            Action::Send => self.send(&path, recorded.map(|file| file.base)).await,
+            Action::Create => self.send(&path, None).await,
+            Action::DeleteRemote => self.delete_remote(&path).await,
+            Action::Forget => {
+                self.forget(&path)?;
+                Ok(None)
+            }
+            Action::Skip(_) => Ok(None),
+        }
+    }
+
+    /// Reads the server's file and writes it locally, unless the local file
+    /// no longer matches `expected` (its state when the plan was made).
+    async fn download(
+        &mut self,
+        path: &WorkspacePath,
+        expected: Option<LocalFile>,
+        action: &'static str,
+    ) -> Result<Option<Outcome>> {
+        let content = self.client.read(path.as_str()).await?;
+        let bytes = content.disk_bytes()?;
+        if self.local_summary(path)? != expected {
+            return Ok(Some(Outcome::kept(path, Vec::new())));
+        }
+        tree::write(self.root(), path, &bytes, content.executable)?;
+        self.record(path, &content, sha256_hex(&bytes))?;
+        let note = (action == "restored").then(|| {
+            "deleted locally, but changed on the server since; the server's version is back"
+                .to_owned()
+        });
+        Ok(Some(Outcome {
+            note,
+            ..Outcome::new(path.as_str(), action)
+        }))
+    }
+
+    /// Sends the local file as a write based on `base`, or as a create
+    /// without one, and writes the merged content back.
+    async fn send(
+        &mut self,
+        path: &WorkspacePath,
+        base: Option<Vec<String>>,
+    ) -> Result<Option<Outcome>> {
+        let Some(local) = tree::read(self.root(), path)? else {
+            // Removed since the scan: the next sync sees the deletion.
+            return Ok(None);
+        };
+        let sent = local.summary();
+        let payload = Payload::from_bytes(local.bytes);
+        let reply = self
+            .write(path, base.as_deref(), &payload, sent.executable)
+            .await?;
+
+        let merged = reply.disk_bytes()?;
+        let merged_sha = sha256_hex(&merged);
+        let action = if merged_sha == sent.sha256 && reply.executable == sent.executable {
+            if reply.created { "created" } else { "sent" }
+        } else {
+            if self.local_summary(path)?.as_ref() != Some(&sent) {
+                // The recorded base stays, because the local file descends
+                // from it and not from the merged version.
+                // NOTE: a created file has no base to keep, so the next sync
+                // creates it again and the server merges it with an empty base.
+                return Ok(Some(Outcome::kept(path, reply.overlaps)));
+            }
+            tree::write(self.root(), path, &merged, reply.executable)?;
+            "merged"
+        };
+        self.record(path, &reply, merged_sha)?;
+        Ok(Some(Outcome {
+            overlaps: reply.overlaps,
+            ..Outcome::new(path.as_str(), action)
+        }))
+    }
+
+    /// Sends one write. A write based on a version of a file the server no
+    /// longer has, which the server rejects with `not_found`, is sent again
+    /// as a create so the local content is not lost.
+    async fn write(
+        &mut self,
+        path: &WorkspacePath,
+        base: Option<&[String]>,
+        payload: &Payload,
+        executable: bool,
+    ) -> Result<FileContent> {
+        let write_id = new_write_id(self.agent);
+        let request = WriteRequest {
+            path: path.as_str(),
+            base,
+            payload,
+            executable: Some(executable),
+            message: SYNC_MESSAGE,
+            write_id: &write_id,
+        };
+        match self.client.write(&request).await {
+            Err(error) if base.is_some() && remote_code(&error) == Some("not_found") => {
+                tracing::warn!(path = path.as_str(), "the server has no history for the base; sending a create");
+                let write_id = new_write_id(self.agent);
+                let create = WriteRequest {
+                    base: None,
+                    write_id: &write_id,
+                    ..request
+                };
+                self.client.write(&create).await
+            }
+            Err(error) if remote_code(&error) == Some("unknown_version") => Err(error.context(format!(
+                "the server does not know the base version of \"{}\", so this working copy does not belong to \
+                 its workspace; clone the workspace into a new folder and copy the file over",
+                path.as_str()
+            ))),
+            other => other,
+        }
+    }
+
+    /// Deletes the local file, unless it changed since the plan was made.
+    fn delete_local(
+        &mut self,
+        path: &WorkspacePath,
+        expected: Option<LocalFile>,
+    ) -> Result<Option<Outcome>> {
+        if self.local_summary(path)? != expected {
+            return Ok(Some(Outcome::kept(path, Vec::new())));
+        }
+        tree::remove(self.root(), path)?;
+        self.forget(path)?;
+        Ok(Some(Outcome::new(path.as_str(), "deleted")))
+    }
+
+    /// Deletes the file on the server, unless it came back locally.
+    // NOTE: the delete request carries no base, so a change another agent
+    // makes between the list and this delete is deleted with the file (its
+    // history stays on the server).
+    async fn delete_remote(&mut self, path: &WorkspacePath) -> Result<Option<Outcome>> {
+        if self.local_summary(path)?.is_some() {
+            // Recreated since the scan: the next sync sends it.
+            return Ok(None);
+        }
+        match self.client.delete(path.as_str()).await {
+            Err(error) if remote_code(&error) == Some("not_found") => {}
+            other => other?,
+        }
+        self.forget(path)?;
+        Ok(Some(Outcome::new(path.as_str(), "removed")))
+    }
+
+    fn local_summary(&self, path: &WorkspacePath) -> Result<Option<LocalFile>> {
+        Ok(tree::read(self.root(), path)?.map(|local| local.summary()))
+    }
+
+    fn record(
+        &mut self,
+        path: &WorkspacePath,
+        content: &FileContent,
+        sha256: String,
+    ) -> Result<()> {
+        let file = FileState {
+            base: content.version.clone(),
+            sha256,
+            executable: content.executable,
+        };
+        self.state.files.insert(path.as_str().to_owned(), file);
+        self.save()
+    }
+
+    fn forget(&mut self, path: &WorkspacePath) -> Result<()> {
+        self.state.files.remove(path.as_str());
+        self.save()
+    }
+
+    fn save(&self) -> Result<()> {
+        self.working_copy
+            .save_state(&self.state)
+            .context("failed to record sync progress")
+    }
+}

@@ -1,0 +1,198 @@
+//! `weft sync`: brings a working copy and the server into agreement, one
+//! file at a time: plan from hashes, bases and the server's listing, then
+//! carry out each step.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use serde::Serialize;
+
+use crate::client::{Client, FileEntry};
+use crate::output;
+use crate::working_copy::{self, WorkingCopy};
+
+use super::apply::Syncer;
+use super::plan::{LocalFile, ServerFile, Step, plan};
+use super::{Access, ServerArgs, connect, tree};
+
+/// Arguments of `weft sync`.
+#[derive(Debug, clap::Args)]
+pub struct SyncArgs {
+    /// Working copy to sync [default: the working copy around the current
+    /// folder]
+    pub dir: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub server: ServerArgs,
+
+    /// Print one JSON object per file instead of text lines
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs `weft sync`.
+pub async fn run(args: SyncArgs) -> Result<()> {
+    let root = match args.dir {
+        Some(dir) => dir,
+        None => {
+            let current = std::env::current_dir().context("failed to read the current folder")?;
+            working_copy::discover(&current).with_context(|| {
+                format!(
+                    "{} is not inside a working copy; pass the working copy folder or run weft clone first",
+                    current.display()
+                )
+            })?
+        }
+    };
+    let root =
+        std::path::absolute(&root).with_context(|| format!("invalid folder {}", root.display()))?;
+    let working_copy = WorkingCopy::open(&root)?;
+    let connection = args.server.resolve(Some(&working_copy), Access::Write)?;
+    let state = working_copy.load_state()?;
+
+    let mut client = connect(&connection).await?;
+    let server = server_files(client.list().await?);
+    let mut local = tree::scan(&root)?;
+
+    // A tracked file that the scan left out (because an ignore rule now
+    // matches it) is still synced, the way git keeps tracking such files.
+    let mut failures = Vec::new();
+    for path in state.files.keys() {
+        if local.contains_key(path) {
+            continue;
+        }
+        match read_tracked(&root, path) {
+            Ok(Some(file)) => {
+                local.insert(path.clone(), file);
+            }
+            Ok(None) => {}
+            Err(error) => failures.push(Failure::new(path, &error)),
+        }
+    }
+    let blocked: BTreeSet<String> = failures
+        .iter()
+        .map(|failure| failure.path.clone())
+        .collect();
+    let steps: Vec<Step> = plan(&local, &state.files, &server)
+        .into_iter()
+        .filter(|step| !blocked.contains(&step.path))
+        .collect();
+    for failure in &failures {
+        failure.print(args.json)?;
+    }
+
+    let mut syncer = Syncer {
+        working_copy: &working_copy,
+        client: &mut client,
+        agent: &connection.agent,
+        state,
+    };
+    let report = apply_steps(&mut syncer, &steps, args.json, &[]).await?;
+    let failed = failures.len() + report.failed;
+    if failed > 0 {
+        bail!("{failed} files failed to sync; fix the errors listed above and run weft sync again");
+    }
+    Ok(())
+}
+
+/// Counts of an [`apply_steps`] run.
+pub struct Report {
+    /// Steps that succeeded.
+    pub succeeded: usize,
+    /// Steps that failed.
+    pub failed: usize,
+}
+
+/// Applies `steps` in order, printing each outcome (except the actions in
+/// `quiet`) and each failure, and goes on after a failed file. Stops early
+/// only when the connection is lost.
+pub async fn apply_steps(
+    syncer: &mut Syncer<'_>,
+    steps: &[Step],
+    json: bool,
+    quiet: &[&str],
+) -> Result<Report> {
+    let mut report = Report {
+        succeeded: 0,
+        failed: 0,
+    };
+    for (index, step) in steps.iter().enumerate() {
+        match syncer.apply(step).await {
+            Ok(Some(outcome)) => {
+                report.succeeded += 1;
+                if !quiet.contains(&outcome.action) {
+                    outcome.print(json)?;
+                }
+            }
+            Ok(None) => report.succeeded += 1,
+            Err(error) => {
+                tracing::debug!(path = %step.path, error = format!("{error:#}"), "step failed");
+                report.failed += 1;
+                Failure::new(&step.path, &error).print(json)?;
+                if syncer.client.is_closed() {
+                    let remaining = steps.len() - index - 1;
+                    return Err(connection_lost(syncer.client, remaining, error));
+                }
+            }
+        }
+    }
+    Ok(report)
+}
+
+fn connection_lost(client: &Client, remaining: usize, error: anyhow::Error) -> anyhow::Error {
+    error.context(format!(
+        "lost the connection to {}, so {remaining} more files were not synced; run weft sync again",
+        client.url()
+    ))
+}
+
+/// Converts a listing into the plan's input.
+pub fn server_files(listing: Vec<FileEntry>) -> BTreeMap<String, ServerFile> {
+    listing
+        .into_iter()
+        .map(|entry| {
+            let file = ServerFile {
+                version: entry.version,
+                executable: entry.executable,
+            };
+            (entry.path, file)
+        })
+        .collect()
+}
+
+fn read_tracked(root: &Path, path: &str) -> Result<Option<LocalFile>> {
+    let checked = tree::checked_path(path)?;
+    Ok(tree::read(root, &checked)?.map(|local| local.summary()))
+}
+
+/// A file that failed to sync, as printed.
+#[derive(Debug, Serialize)]
+struct Failure {
+    path: String,
+    action: &'static str,
+    error: String,
+}
+
+impl Failure {
+    fn new(path: &str, error: &anyhow::Error) -> Failure {
+        Failure {
+            path: path.to_owned(),
+            action: "failed",
+            error: format!("{error:#}").replace('\n', " "),
+        }
+    }
+
+    /// Prints `failed  PATH: ERROR`, or the JSON object with `json`.
+    fn print(&self, json: bool) -> std::io::Result<()> {
+        if json {
+            return output::json(self);
+        }
+        let text = format!(
+            "{}: {}",
+            output::result_line(self.action, &self.path),
+            self.error
+        );
+        output::line(&text)
+    }
+}

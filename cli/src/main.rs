@@ -1,0 +1,146 @@
+//! The `weft` command: serves a folder to several agents at once, and
+//! clones, syncs and exports working copies of it. This file owns argument
+//! parsing, logging setup, and how errors and exit codes reach the user.
+
+mod client;
+mod commands;
+mod offline;
+mod output;
+mod serve;
+mod working_copy;
+
+use std::io::ErrorKind;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+use commands::clone::CloneArgs;
+use commands::export::ExportArgs;
+use commands::files::{LogArgs, LsArgs, ReadArgs, WriteArgs};
+use commands::sync::SyncArgs;
+
+/// Several AI coding agents editing one code base at once: every file is an
+/// Automerge document, `weft serve` merges concurrent writes, and working
+/// copies mirror the merged tree on disk.
+#[derive(Debug, Parser)]
+#[command(name = "weft", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve a folder to agents over WebSocket
+    Serve(ServeArgs),
+    /// Create a working copy of a served workspace
+    Clone(CloneArgs),
+    /// Send local changes to the server and bring the server's changes in
+    Sync(SyncArgs),
+    /// Write a workspace into a plain folder, from a server or a store
+    Export(ExportArgs),
+    /// Print a file of the workspace
+    Read(ReadArgs),
+    /// Write stdin as the new content of a workspace file
+    Write(WriteArgs),
+    /// List the files of the workspace
+    Ls(LsArgs),
+    /// List the changes of a workspace file, newest first
+    Log(LogArgs),
+}
+
+/// Arguments of `weft serve`.
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    /// Folder to serve
+    dir: PathBuf,
+
+    /// Address to listen on, IP:PORT
+    #[arg(long, default_value = "127.0.0.1:7420", value_name = "ADDR")]
+    listen: String,
+
+    /// Store folder [default: DIR/.weft]
+    #[arg(long, value_name = "PATH")]
+    store: Option<PathBuf>,
+
+    /// Token that clients must present [default: generated and written to
+    /// STORE/token]
+    #[arg(long, env = "WEFT_TOKEN", value_name = "TOKEN", hide_env_values = true)]
+    token: Option<String>,
+}
+
+fn main() -> ExitCode {
+    // Usage errors exit with code 2 here, from clap.
+    let cli = Cli::parse();
+    let is_server = matches!(cli.command, Command::Serve(_));
+    init_logging(if is_server { "info" } else { "warn" });
+
+    match run(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            for cause in error.chain().skip(1) {
+                eprintln!("caused by: {cause}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(command: Command) -> Result<()> {
+    if let Command::Serve(args) = command {
+        // serve::run builds its own runtime.
+        return serve::run(serve::ServeOptions {
+            dir: args.dir,
+            listen: args.listen,
+            store: args.store,
+            token: args.token,
+        });
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("failed to start the async runtime")?;
+    runtime.block_on(async {
+        match command {
+            Command::Serve(_) => unreachable!("handled above"),
+            Command::Clone(args) => commands::clone::run(args).await,
+            Command::Sync(args) => commands::sync::run(args).await,
+            Command::Export(args) => commands::export::run(args).await,
+            Command::Read(args) => commands::files::read(args).await,
+            Command::Write(args) => commands::files::write(args).await,
+            Command::Ls(args) => commands::files::ls(args).await,
+            Command::Log(args) => commands::files::log(args).await,
+        }
+    })
+}
+
+/// Sends `tracing` output to stderr, filtered by `WEFT_LOG` (such as
+/// `debug` or `weft_sync_server=trace`), else at `default` level.
+fn init_logging(default: &str) {
+    let filter = match std::env::var("WEFT_LOG") {
+        Ok(directives) => EnvFilter::try_new(&directives).unwrap_or_else(|error| {
+            eprintln!("warning: ignoring invalid WEFT_LOG {directives:?}: {error}");
+            EnvFilter::new(default)
+        }),
+        Err(_) => EnvFilter::new(default),
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+/// Returns whether printing failed because stdout was closed, as when the
+/// output is piped into `head`.
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io_error| io_error.kind() == ErrorKind::BrokenPipe)
+    })
+}

@@ -1,0 +1,84 @@
+//! `weft serve`: import a folder on first start and serve it over
+//! WebSocket until SIGINT or SIGTERM.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use weft_sync_server::{Limits, Server, ServerConfig};
+
+/// Options of `weft serve`.
+pub struct ServeOptions {
+    /// The folder to serve.
+    pub dir: PathBuf,
+    /// The address to listen on, such as `127.0.0.1:7420`.
+    pub listen: String,
+    /// The store directory; `DIR/.weft` when not given.
+    pub store: Option<PathBuf>,
+    /// The token clients must present; generated when not given.
+    pub token: Option<String>,
+}
+
+/// Runs the server until SIGINT or SIGTERM.
+pub fn run(options: ServeOptions) -> anyhow::Result<()> {
+    let metadata = std::fs::metadata(&options.dir)
+        .with_context(|| format!("cannot read the folder to serve, {}", options.dir.display()))?;
+    if !metadata.is_dir() {
+        bail!(
+            "{} is not a folder; pass the folder to serve",
+            options.dir.display()
+        );
+    }
+    let listen: SocketAddr = options.listen.parse().with_context(|| {
+        format!(
+            "invalid --listen address {:?}: expected IP:PORT such as 127.0.0.1:7420",
+            options.listen
+        )
+    })?;
+    let store_dir = options.store.unwrap_or_else(|| options.dir.join(".weft"));
+    let token = options.token.filter(|token| !token.is_empty());
+    let config = ServerConfig {
+        root: options.dir,
+        store_dir,
+        listen,
+        token,
+        limits: Limits::default(),
+    };
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let server = Server::start(config).await?;
+
+        // The one line on stdout: scripts and tests read the address here.
+        let mut stdout = std::io::stdout().lock();
+        writeln!(stdout, "listening on ws://{}", server.local_addr())
+            .and_then(|()| stdout.flush())
+            .context("cannot write the listening address to stdout")?;
+        drop(stdout);
+
+        server.run_until(shutdown_signal()).await;
+        Ok(())
+    })
+}
+
+/// Completes on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+
+    let mut terminate = match signal(SignalKind::terminate()) {
+        Ok(terminate) => terminate,
+        Err(err) => {
+            tracing::warn!(error = %err, "cannot listen for SIGTERM; only SIGINT stops the server");
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => tracing::info!("received SIGINT"),
+        _ = terminate.recv() => tracing::info!("received SIGTERM"),
+    }
+}

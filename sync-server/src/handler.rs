@@ -1,0 +1,387 @@
+//! One connection's requests: hello, list, read, write, splice, create,
+//! delete, rename and log.
+//!
+//! The handler is generic over a `Sink` and a `Stream` of WebSocket
+//! messages, so unit tests can drive it through channels while the server
+//! hands it a real socket. Requests on one connection are handled in order.
+
+use automerge::ActorId;
+use futures_util::{Sink, SinkExt, Stream, StreamExt};
+use serde_json::{Map, Value, json};
+use tokio::sync::watch;
+use tokio_tungstenite::tungstenite::{
+    self, Message,
+    protocol::{CloseFrame, frame::coding::CloseCode},
+};
+use weft_engine::change::ChangeMeta;
+use weft_engine::document::SpliceEdit;
+use weft_engine::index::IndexEntry;
+use weft_engine::version::Version;
+
+use crate::config::Limits;
+use crate::documents::{Documents, Edit, WriteJob};
+use crate::index_task::{Created, Index};
+use crate::protocol::{ProtocolError, Request, content_fields, error_reply, reply};
+
+/// Longest accepted agent name, in bytes.
+const MAX_AGENT_LEN: usize = 128;
+
+/// What every connection shares.
+#[derive(Clone)]
+pub struct Shared {
+    /// The workspace index task.
+    pub index: Index,
+    /// The document tasks.
+    pub documents: Documents,
+    /// Size limits.
+    pub limits: Limits,
+}
+
+/// One connection's state.
+struct Session {
+    shared: Shared,
+    agent: Option<String>,
+    actor: ActorId,
+}
+
+/// Serves one connection until the client closes it, the transport fails,
+/// or `shutdown` turns true; then sends a Close frame with the reason.
+pub async fn serve_connection<S, R>(
+    shared: Shared,
+    mut sink: S,
+    mut stream: R,
+    mut shutdown: watch::Receiver<bool>,
+) where
+    S: Sink<Message, Error = tungstenite::Error> + Unpin,
+    R: Stream<Item = Result<Message, tungstenite::Error>> + Unpin,
+{
+    let mut session = Session {
+        shared,
+        agent: None,
+        actor: ActorId::random(),
+    };
+    loop {
+        let message = tokio::select! {
+            message = stream.next() => Some(message),
+            _ = shutdown.wait_for(|stop| *stop) => None,
+        };
+        let Some(message) = message else {
+            let frame = CloseFrame {
+                code: CloseCode::Away,
+                reason: "server shutting down".into(),
+            };
+            let _ = sink.send(Message::Close(Some(frame))).await;
+            return;
+        };
+        let text = match message {
+            Some(Ok(Message::Text(text))) => text,
+            Some(Ok(Message::Binary(_))) => {
+                let error = ProtocolError::new(
+                    "invalid_request",
+                    "binary frames are not part of the JSON protocol; send JSON in text frames",
+                );
+                if sink.send(Message::text(error_reply(&Value::Null, &error))).await.is_err() {
+                    return;
+                }
+                continue;
+            }
+            Some(Ok(Message::Close(_))) | None => return,
+            Some(Ok(_)) => continue,
+            Some(Err(err)) => {
+                close_after_error(&mut sink, &err).await;
+                return;
+            }
+        };
+
+        let answer = match Request::parse(&text) {
+            Ok(request) => match session.handle(&request).await {
+                Ok(result) => reply(&request.id, result),
+                Err(error) => {
+                    tracing::debug!(request = %request.kind, code = error.code, message = %error.message, "request failed");
+                    if error.code == "internal" {
+                        tracing::error!(request = %request.kind, message = %error.message, "request failed inside the server");
+                    }
+                    error_reply(&request.id, &error)
+                }
+            },
+            Err((id, error)) => error_reply(&id, &error),
+        };
+        if sink.send(Message::text(answer)).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Ends a connection whose transport failed, telling the client why when
+/// the failure was a size limit.
+async fn close_after_error<S>(sink: &mut S, err: &tungstenite::Error)
+where
+    S: Sink<Message, Error = tungstenite::Error> + Unpin,
+{
+    match err {
+        tungstenite::Error::Capacity(cause) => {
+            tracing::warn!(error = %cause, "closing a connection that sent an oversized message");
+            let frame = CloseFrame {
+                code: CloseCode::Size,
+                reason: format!("{cause}").chars().take(100).collect::<String>().into(),
+            };
+            let _ = sink.send(Message::Close(Some(frame))).await;
+        }
+        tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed => {}
+        other => tracing::debug!(error = %other, "connection ended"),
+    }
+}
+
+impl Session {
+    async fn handle(&mut self, request: &Request) -> Result<Value, ProtocolError> {
+        if request.kind == "hello" {
+            return self.hello(request);
+        }
+        let Some(agent) = self.agent.clone() else {
+            return Err(ProtocolError::new(
+                "hello_required",
+                "send {\"type\": \"hello\", \"agent\": NAME} before other requests",
+            ));
+        };
+        match request.kind.as_str() {
+            "list" => self.list().await,
+            "read" => self.read(request).await,
+            "write" => self.write(request, &agent, false).await,
+            "create" => self.write(request, &agent, true).await,
+            "splice" => self.splice(request, &agent).await,
+            "delete" => self.delete(request, &agent).await,
+            "rename" => self.rename(request, &agent).await,
+            "log" => self.log(request).await,
+            other => Err(ProtocolError::field(
+                "invalid_request",
+                "type",
+                format!(
+                    "unknown request type {other:?}; expected hello, list, read, write, splice, \
+                     create, delete, rename or log"
+                ),
+            )),
+        }
+    }
+
+    fn hello(&mut self, request: &Request) -> Result<Value, ProtocolError> {
+        let agent = request.string("agent")?.trim();
+        if agent.is_empty() || agent.len() > MAX_AGENT_LEN || agent.chars().any(char::is_control) {
+            return Err(ProtocolError::field(
+                "invalid_request",
+                "agent",
+                format!(
+                    "agent name {agent:?} must be 1 to {MAX_AGENT_LEN} bytes without control characters"
+                ),
+            ));
+        }
+        self.agent = Some(agent.to_owned());
+        tracing::info!(agent, actor = %self.actor, "agent said hello");
+        Ok(json!({
+            "agent": agent,
+            "actor": self.actor.to_hex_string(),
+            "server": concat!("weft ", env!("CARGO_PKG_VERSION")),
+        }))
+    }
+
+    async fn list(&self) -> Result<Value, ProtocolError> {
+        let entries = self.shared.index.list().await?;
+        let mut files = Vec::with_capacity(entries.len());
+        for entry in entries {
+            let read = self.shared.documents.read(&entry.doc_id, None).await?;
+            files.push(json!({
+                "path": entry.path.as_str(),
+                "kind": read.content.kind().as_str(),
+                "executable": entry.executable,
+                "version": read.version.to_hex(),
+            }));
+        }
+        Ok(json!({ "files": files }))
+    }
+
+    async fn read(&self, request: &Request) -> Result<Value, ProtocolError> {
+        let path = request.path("path")?;
+        let version = request.opt_version("version")?;
+        let entry = self.shared.index.live(&path, "path").await?;
+        let read = self.shared.documents.read(&entry.doc_id, version).await?;
+
+        let mut result = Map::new();
+        result.insert("path".into(), json!(path.as_str()));
+        result.extend(content_fields(&read.content));
+        result.insert("executable".into(), json!(entry.executable));
+        result.insert("version".into(), json!(read.version.to_hex()));
+        Ok(Value::Object(result))
+    }
+
+    async fn write(&self, request: &Request, agent: &str, create: bool) -> Result<Value, ProtocolError> {
+        let path = request.path("path")?;
+        let base = if create {
+            Version::default()
+        } else {
+            request.version("base")?
+        };
+        let content = request.content(self.shared.limits.max_file_bytes)?;
+        let executable = request.opt_bool("executable")?;
+        let meta = ChangeMeta::now(agent, request.opt_string("message")?.unwrap_or_default());
+        let write_id = request.opt_string("write_id")?.map(str::to_owned);
+
+        // Find the document: a live path, a deleted one that this write
+        // brings back, or a new path (created unless another agent created
+        // it first, in which case this write merges into theirs).
+        let entry = self.shared.index.get(&path).await?;
+        let (entry, created) = match entry {
+            Some(entry) if !entry.deleted || !base.is_empty() => (entry, false),
+            None if !base.is_empty() => {
+                return Err(ProtocolError::field(
+                    "not_found",
+                    "path",
+                    format!(
+                        "file \"{path}\" not found in the workspace; to create it, write with \"base\": []"
+                    ),
+                ));
+            }
+            _ => {
+                let created = self
+                    .shared
+                    .index
+                    .create(path.clone(), content.clone(), executable.unwrap_or(false), self.actor.clone(), meta.clone())
+                    .await?;
+                match created {
+                    Created::New { entry, version, content } => {
+                        let mut result = Map::new();
+                        result.insert("path".into(), json!(path.as_str()));
+                        result.insert("version".into(), json!(version.to_hex()));
+                        result.extend(content_fields(&content));
+                        result.insert("executable".into(), json!(entry.executable));
+                        result.insert("created".into(), json!(true));
+                        result.insert("overlaps".into(), json!([]));
+                        return Ok(Value::Object(result));
+                    }
+                    Created::Exists(entry) => (entry, false),
+                }
+            }
+        };
+
+        let executable = executable.unwrap_or(entry.executable);
+        let job = WriteJob {
+            path: path.clone(),
+            base,
+            edit: crate::documents::Edit::Whole(content),
+            actor: self.actor.clone(),
+            meta: meta.clone(),
+            write_id,
+            executable,
+            created,
+        };
+        let result = self.shared.documents.write(&entry.doc_id, job).await?;
+        self.update_entry(&entry, executable, result.get("kind"), meta).await?;
+        Ok(Value::Object(result))
+    }
+
+    async fn splice(&self, request: &Request, agent: &str) -> Result<Value, ProtocolError> {
+        let path = request.path("path")?;
+        let base = request.version("base")?;
+        let edit = SpliceEdit {
+            offset: request.count("offset")?,
+            delete: request.count("delete")?,
+            expected: request.opt_string("expected")?.unwrap_or_default().to_owned(),
+            insert: request.opt_string("insert")?.unwrap_or_default().to_owned(),
+        };
+        if edit.insert.len() > self.shared.limits.max_file_bytes {
+            return Err(ProtocolError::field(
+                "too_large",
+                "insert",
+                format!("the insert is over the server's file limit of {} bytes", self.shared.limits.max_file_bytes),
+            ));
+        }
+        let meta = ChangeMeta::now(agent, request.opt_string("message")?.unwrap_or_default());
+        let entry = self.shared.index.live(&path, "path").await?;
+        let job = WriteJob {
+            path,
+            base,
+            edit: Edit::Splice(edit),
+            actor: self.actor.clone(),
+            meta,
+            write_id: request.opt_string("write_id")?.map(str::to_owned),
+            executable: entry.executable,
+            created: false,
+        };
+        let result = self.shared.documents.write(&entry.doc_id, job).await?;
+        Ok(Value::Object(result))
+    }
+
+    async fn delete(&self, request: &Request, agent: &str) -> Result<Value, ProtocolError> {
+        let path = request.path("path")?;
+        let meta = ChangeMeta::now(agent, request.opt_string("message")?.unwrap_or("delete"));
+        let entry = self.shared.index.live(&path, "path").await?;
+        let deleted = IndexEntry {
+            deleted: true,
+            ..entry
+        };
+        self.shared.index.put(vec![deleted], self.actor.clone(), meta).await?;
+        tracing::info!(agent, path = %path, "deleted file");
+        Ok(json!({ "path": path.as_str() }))
+    }
+
+    async fn rename(&self, request: &Request, agent: &str) -> Result<Value, ProtocolError> {
+        let from = request.path("from")?;
+        let to = request.path("to")?;
+        let meta = ChangeMeta::now(agent, request.opt_string("message")?.unwrap_or("rename"));
+        let entry = self.shared.index.live(&from, "from").await?;
+        if from == to {
+            return Ok(json!({ "from": from.as_str(), "to": to.as_str() }));
+        }
+        if let Some(target) = self.shared.index.get(&to).await? {
+            if !target.deleted {
+                return Err(ProtocolError::field(
+                    "invalid_path",
+                    "to",
+                    format!("\"{to}\" already exists; delete it first or pick another name"),
+                ));
+            }
+        }
+        let moved = IndexEntry {
+            path: to.clone(),
+            ..entry.clone()
+        };
+        let left = IndexEntry {
+            deleted: true,
+            ..entry
+        };
+        self.shared.index.put(vec![moved, left], self.actor.clone(), meta).await?;
+        tracing::info!(agent, from = %from, to = %to, "renamed file");
+        Ok(json!({ "from": from.as_str(), "to": to.as_str() }))
+    }
+
+    async fn log(&self, request: &Request) -> Result<Value, ProtocolError> {
+        let path = request.path("path")?;
+        let limit = request.opt_count("limit")?.unwrap_or(100);
+        let entry = self.shared.index.live(&path, "path").await?;
+        let changes = self.shared.documents.log(&entry.doc_id, limit).await?;
+        Ok(json!({ "path": path.as_str(), "changes": changes }))
+    }
+
+    /// Brings the index entry in line with a write: undeleted, with the
+    /// executable bit and kind the write left.
+    async fn update_entry(
+        &self,
+        entry: &IndexEntry,
+        executable: bool,
+        kind: Option<&Value>,
+        meta: ChangeMeta,
+    ) -> Result<(), ProtocolError> {
+        let kind = match kind.and_then(Value::as_str) {
+            Some("bytes") => weft_engine::content::FileKind::Bytes,
+            _ => weft_engine::content::FileKind::Text,
+        };
+        let updated = IndexEntry {
+            deleted: false,
+            executable,
+            kind,
+            ..entry.clone()
+        };
+        if &updated != entry {
+            self.shared.index.put(vec![updated], self.actor.clone(), meta).await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,30 @@
+//! weft's WebSocket sync server.
+//!
+//! Layout:
+//! - [`server`]: startup (store, first import, token), the accept loop and
+//!   shutdown.
+//! - [`auth`]: the token check at the handshake.
+//! - [`handler`]: one connection's JSON requests.
+//! - [`protocol`]: request parsing and reply shapes (see `docs/protocol.md`).
+//! - [`index_task`]: the task that owns the workspace index.
+//! - [`documents`]: one task per open file document.
+//! - [`overlap`]: overlap reports for a write.
+//! - [`store_thread`]: the thread that owns the store and group-commits.
+//!
+//! The server calls the engine for every merge and owns no merge logic.
+//! Ownership: the index task owns the index document, each document task its
+//! file document, the store thread the SQLite connection; they talk through
+//! channels, and no lock is held across an await.
+
+pub mod auth;
+pub mod config;
+pub mod documents;
+pub mod handler;
+pub mod index_task;
+pub mod overlap;
+pub mod protocol;
+pub mod server;
+pub mod store_thread;
+
+pub use config::{Limits, ServerConfig};
+pub use server::{Server, ServerError};

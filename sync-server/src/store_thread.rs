@@ -1,0 +1,175 @@
+//! The store thread: the one owner of the SQLite store while the server
+//! runs, with group commit.
+//!
+//! Document tasks send their changes here and wait for the reply before
+//! acknowledging a write. The thread takes every commit request that is
+//! waiting when it starts a transaction and stores them all in that one
+//! transaction, so concurrent writes to different documents share one fsync
+//! instead of queueing behind each other's. SQLite calls block, which is why
+//! this is a thread and not a tokio task.
+
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+
+use tokio::sync::oneshot;
+use weft_engine::store::{Store, StoreWrite};
+
+/// How many waiting commit requests one transaction takes at most.
+const MAX_BATCH: usize = 256;
+
+/// A store request failed; the message names the cause.
+#[derive(Clone, Debug, thiserror::Error)]
+#[error("store failed: {0}")]
+pub struct StoreFailed(pub String);
+
+enum Job {
+    Commit {
+        writes: Vec<StoreWrite>,
+        done: oneshot::Sender<Result<(), StoreFailed>>,
+    },
+    Load {
+        doc_id: String,
+        reply: oneshot::Sender<Result<Option<Vec<u8>>, StoreFailed>>,
+    },
+    WriteReply {
+        write_id: String,
+        reply: oneshot::Sender<Result<Option<String>, StoreFailed>>,
+    },
+    Compact {
+        doc_id: String,
+        bytes: Vec<u8>,
+    },
+}
+
+/// A cloneable handle to the store thread. The thread stops, after storing
+/// everything sent to it, when the last handle is dropped.
+#[derive(Clone)]
+pub struct StoreHandle {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl StoreHandle {
+    /// Starts the store thread, which owns `store` from now on.
+    pub fn spawn(store: Store) -> std::io::Result<(StoreHandle, JoinHandle<()>)> {
+        let (jobs, receiver) = mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("weft-store".into())
+            .spawn(move || run(store, receiver))?;
+        Ok((StoreHandle { jobs }, thread))
+    }
+
+    /// Stores `writes` durably, in one transaction with whatever other
+    /// commits are waiting.
+    pub async fn commit(&self, writes: Vec<StoreWrite>) -> Result<(), StoreFailed> {
+        let (done, wait) = oneshot::channel();
+        self.send(Job::Commit { writes, done })?;
+        wait.await.map_err(|_| stopped())?
+    }
+
+    /// Reads a document's stored bytes.
+    pub async fn load(&self, doc_id: &str) -> Result<Option<Vec<u8>>, StoreFailed> {
+        let (reply, wait) = oneshot::channel();
+        self.send(Job::Load {
+            doc_id: doc_id.to_owned(),
+            reply,
+        })?;
+        wait.await.map_err(|_| stopped())?
+    }
+
+    /// Reads the recorded reply of a write id, if that write was applied.
+    pub async fn write_reply(&self, write_id: &str) -> Result<Option<String>, StoreFailed> {
+        let (reply, wait) = oneshot::channel();
+        self.send(Job::WriteReply {
+            write_id: write_id.to_owned(),
+            reply,
+        })?;
+        wait.await.map_err(|_| stopped())?
+    }
+
+    /// Replaces a document's chunks with one compacted save, in the
+    /// background. A failure is logged; the chunks stay as they were.
+    pub fn compact(&self, doc_id: &str, bytes: Vec<u8>) {
+        let _ = self.send(Job::Compact {
+            doc_id: doc_id.to_owned(),
+            bytes,
+        });
+    }
+
+    fn send(&self, job: Job) -> Result<(), StoreFailed> {
+        self.jobs.send(job).map_err(|_| stopped())
+    }
+}
+
+fn stopped() -> StoreFailed {
+    StoreFailed("the store thread has stopped".into())
+}
+
+fn run(mut store: Store, jobs: mpsc::Receiver<Job>) {
+    let mut pending = Vec::new();
+    while let Ok(first) = jobs.recv() {
+        pending.push(first);
+        while pending.len() < MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(job) => pending.push(job),
+                Err(_) => break,
+            }
+        }
+
+        // Jobs run in arrival order; runs of consecutive commits share one
+        // transaction. Keeping the order matters: a compaction must not
+        // overwrite a commit that arrived after it.
+        let mut batch = Vec::new();
+        let mut waiting = Vec::new();
+        for job in pending.drain(..) {
+            match job {
+                Job::Commit { writes, done } => {
+                    batch.extend(writes);
+                    waiting.push(done);
+                }
+                Job::Load { doc_id, reply } => {
+                    commit_batch(&mut store, &mut batch, &mut waiting);
+                    let result = store
+                        .load_document(&doc_id)
+                        .map_err(|err| StoreFailed(err.to_string()));
+                    let _ = reply.send(result);
+                }
+                Job::WriteReply { write_id, reply } => {
+                    commit_batch(&mut store, &mut batch, &mut waiting);
+                    let result = store
+                        .write_reply(&write_id)
+                        .map_err(|err| StoreFailed(err.to_string()));
+                    let _ = reply.send(result);
+                }
+                Job::Compact { doc_id, bytes } => {
+                    commit_batch(&mut store, &mut batch, &mut waiting);
+                    if let Err(err) = store.replace_document(&doc_id, &bytes) {
+                        tracing::warn!(doc_id, error = %err, "compacting a document failed");
+                    }
+                }
+            }
+        }
+        commit_batch(&mut store, &mut batch, &mut waiting);
+    }
+    tracing::debug!("store thread stopped");
+}
+
+/// Commits the collected writes in one transaction and answers each waiting
+/// request with the result.
+fn commit_batch(
+    store: &mut Store,
+    batch: &mut Vec<StoreWrite>,
+    waiting: &mut Vec<oneshot::Sender<Result<(), StoreFailed>>>,
+) {
+    if waiting.is_empty() {
+        return;
+    }
+    let result = store.commit(batch).map_err(|err| {
+        tracing::error!(error = %err, writes = batch.len(), "store commit failed");
+        StoreFailed(err.to_string())
+    });
+    tracing::trace!(writes = batch.len(), requests = waiting.len(), "group commit");
+    for done in waiting.drain(..) {
+        let _ = done.send(result.clone());
+    }
+    batch.clear();
+}

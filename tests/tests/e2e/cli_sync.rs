@@ -1,0 +1,107 @@
+//! Two agents editing one workspace through `weft clone` and `weft sync`.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+
+use weft_e2e::{ServerProcess, TOKEN, copy_tree, run_weft_ok, workspace_root};
+
+/// Reads every file under `root` except the `.weft` folders.
+fn read_tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in fs::read_dir(&dir).expect("readable dir") {
+            let entry = entry.expect("dir entry");
+            let path = entry.path();
+            if entry.file_name() == ".weft" {
+                continue;
+            }
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let relative = path.strip_prefix(root).expect("under root");
+                files.insert(
+                    relative.to_string_lossy().into_owned(),
+                    fs::read(&path).expect("readable file"),
+                );
+            }
+        }
+    }
+    files
+}
+
+/// Inserts `line` after the first line of `path` that contains `marker`.
+fn insert_after(path: &Path, marker: &str, line: &str) {
+    let text = fs::read_to_string(path).expect("text file");
+    let at = text.find(marker).unwrap_or_else(|| panic!("{marker:?} in {}", path.display()));
+    let line_end = at + text[at..].find('\n').expect("marker line ends") + 1;
+    let edited = format!("{}{line}\n{}", &text[..line_end], &text[line_end..]);
+    fs::write(path, edited).expect("writable file");
+}
+
+fn count(haystack: &str, needle: &str) -> usize {
+    haystack.matches(needle).count()
+}
+
+#[test]
+fn two_agents_edit_one_file_and_export() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    let repo = temp.path().join("repo");
+    copy_tree(&workspace_root().join("engine/src"), &repo.join("src")).expect("copy sources");
+    fs::write(repo.join("NOTES.md"), "# Notes\n\nfirst\n").expect("write notes");
+    let store = temp.path().join("store");
+    let original = read_tree(&repo);
+
+    let server = ServerProcess::start(&repo, &store);
+    let a = temp.path().join("a");
+    let b = temp.path().join("b");
+    let top = temp.path();
+    run_weft_ok(top, &["clone", &server.url, a.to_str().expect("utf-8"), "--agent", "a", "--token", TOKEN]);
+    run_weft_ok(top, &["clone", &server.url, b.to_str().expect("utf-8"), "--agent", "b", "--token", TOKEN]);
+    assert_eq!(read_tree(&a), original, "a clone holds every file byte for byte");
+
+    // Different functions of one file, and the same new line in another.
+    let edit_a = "        // agent a: text keeps its byte-order mark";
+    let edit_b = "        // agent b: bytes are copied as they are";
+    insert_after(&a.join("src/content.rs"), "pub fn to_bytes(&self)", edit_a);
+    insert_after(&b.join("src/content.rs"), "pub fn kind(&self)", edit_b);
+    let shared = "- both agents wrote this line";
+    fs::write(a.join("NOTES.md"), format!("# Notes\n\nfirst\n{shared}\n")).expect("edit a");
+    fs::write(b.join("NOTES.md"), format!("# Notes\n\nfirst\n{shared}\n")).expect("edit b");
+
+    run_weft_ok(&a, &["sync"]);
+    run_weft_ok(&b, &["sync"]);
+    run_weft_ok(&a, &["sync"]);
+
+    for copy in [&a, &b] {
+        let content = fs::read_to_string(copy.join("src/content.rs")).expect("content.rs");
+        assert_eq!(count(&content, edit_a), 1, "{} has a's edit once", copy.display());
+        assert_eq!(count(&content, edit_b), 1, "{} has b's edit once", copy.display());
+        let notes = fs::read_to_string(copy.join("NOTES.md")).expect("notes");
+        assert_eq!(notes, format!("# Notes\n\nfirst\n{shared}\n"), "{} notes", copy.display());
+    }
+
+    let out = temp.path().join("out");
+    run_weft_ok(top, &["export", "--server", &server.url, "--token", TOKEN, out.to_str().expect("utf-8")]);
+    let exported = read_tree(&out);
+    assert_eq!(exported, read_tree(&a), "the export equals a's working copy");
+    assert_eq!(exported, read_tree(&b), "the export equals b's working copy");
+    assert_eq!(
+        exported.get("src/version.rs"),
+        original.get("src/version.rs"),
+        "an untouched file exports byte-identical"
+    );
+
+    // A restart on the same store serves the same tree.
+    assert!(server.stop(), "weft serve exits cleanly on SIGTERM");
+    let server = ServerProcess::start(&repo, &store);
+    let again = temp.path().join("again");
+    run_weft_ok(top, &["export", "--server", &server.url, "--token", TOKEN, again.to_str().expect("utf-8")]);
+    assert_eq!(read_tree(&again), exported, "the export after a restart is unchanged");
+
+    let offline = temp.path().join("offline");
+    drop(server);
+    run_weft_ok(top, &["export", "--store", store.to_str().expect("utf-8"), offline.to_str().expect("utf-8")]);
+    assert_eq!(read_tree(&offline), exported, "an export from the store equals the served one");
+}
