@@ -9,7 +9,7 @@ mod output;
 mod serve;
 mod working_copy;
 
-use std::io::ErrorKind;
+use std::io::{ErrorKind, IsTerminal as _};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -132,6 +132,7 @@ fn init_logging(default: &str) {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
 }
 

@@ -1,6 +1,6 @@
-//! What the commands print on stdout: result lines, JSON, overlaps and
-//! times. Write errors (a closed pipe among them) are returned, so `main`
-//! can exit quietly on a broken pipe.
+//! Command output on stdout: result lines, JSON, overlaps and times. Write
+//! errors (a closed pipe among them) are returned, so `main` can exit
+//! quietly on a broken pipe.
 
 use std::io::{self, Write as _};
 
@@ -120,7 +120,7 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::client::LineRange;
+    use crate::client::messages::LineRange;
 
     #[test]
     fn rfc3339_formats_known_times() {

@@ -1,7 +1,7 @@
-//! A working copy's own state under `DIR/.weft/`: which server and agent it
+//! A working copy's own state under `DIR/.weft/`: the server and agent it
 //! syncs as (`config.json`), the token (`token`, mode 0600), and each file's
-//! base version and recorded hash (`state.json`); plus finding the working
-//! copy around a folder.
+//! base version and recorded hash (`state.json`). This module also finds
+//! the working copy around a folder.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -27,7 +27,8 @@ pub struct Config {
     pub agent: String,
 }
 
-/// What the working copy last agreed with the server on, for one file.
+/// The last state of one file that the working copy and the server agreed
+/// on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileState {
     /// The server version the local file is based on (change hashes).
@@ -113,7 +114,7 @@ impl WorkingCopy {
         })
     }
 
-    /// The state folder, `ROOT/.weft`.
+    /// Returns the state folder, `ROOT/.weft`.
     pub fn state_dir(&self) -> PathBuf {
         self.root.join(STATE_DIR)
     }
@@ -183,7 +184,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 /// readable by other users, not even briefly.
 fn write_token(path: &Path, token: &str) -> Result<()> {
     if token.contains(['\n', '\r']) {
-        bail!("invalid token: it contains a line break; copy it again from weft serve");
+        bail!("invalid token: it contains a line break; pass the token on one line");
     }
     let mut options = fs::OpenOptions::new();
     options.write(true).create_new(true);

@@ -38,6 +38,13 @@ fn adjacent_lines_both_kept() {
 }
 
 #[test]
+fn adjacent_deletions_both_kept() {
+    let outcome = merge_texts("ab\nx\r\nb\n", "ab\nb\n", "ab\nx\r\n");
+    assert_eq!(outcome.text, "ab\n");
+    assert!(outcome.conflicts.is_empty());
+}
+
+#[test]
 fn identical_hunks_appear_once() {
     let base = "fn main() {\n    x=1;\n}\n";
     let edited = "fn main() {\n    x = 1;\n}\n";

@@ -241,6 +241,98 @@ impl Client {
     }
 }
 
+impl Client {
+    /// Reads `path` at its current version and returns the `result`.
+    pub async fn read(&mut self, path: &str) -> anyhow::Result<Value> {
+        self.call(json!({"type": "read", "path": path})).await
+    }
+
+    /// Writes `text` as the whole content of `path`, based on `base` (a
+    /// `version` value from an earlier reply), and returns the `result`.
+    pub async fn write_text(&mut self, path: &str, base: &Value, text: &str) -> anyhow::Result<Value> {
+        self.call(json!({"type": "write", "path": path, "base": base, "text": text}))
+            .await
+    }
+
+    /// Sends a raw text frame that carries no usable `id` and returns the
+    /// reply the server sends with `"id": null`.
+    pub async fn send_unnumbered(&mut self, text: &str) -> anyhow::Result<Value> {
+        self.send_text(text).await?;
+        self.reply(&Value::Null).await
+    }
+}
+
+/// The `error.code` of a reply, or `None` when the reply is a result.
+pub fn error_code(reply: &Value) -> Option<&str> {
+    reply.pointer("/error/code").and_then(Value::as_str)
+}
+
+/// The `error.message` of a reply, or `""` when there is none.
+pub fn error_message(reply: &Value) -> &str {
+    reply
+        .pointer("/error/message")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+}
+
+/// A temporary folder with a workspace folder `repo` to serve and a store
+/// folder `store` beside it, both removed when the sandbox is dropped.
+pub struct Sandbox {
+    temp: tempfile::TempDir,
+    /// The folder that `weft serve` imports.
+    pub repo: PathBuf,
+    /// The server's store folder, outside `repo`.
+    pub store: PathBuf,
+}
+
+impl Sandbox {
+    /// Creates the sandbox with `files` (workspace path and bytes) in
+    /// `repo`.
+    pub fn with_files(files: &[(&str, &[u8])]) -> Sandbox {
+        let temp = tempfile::tempdir().expect("temp dir");
+        let repo = temp.path().join("repo");
+        let store = temp.path().join("store");
+        std::fs::create_dir_all(&repo).expect("create the workspace folder");
+        for (path, bytes) in files {
+            let full = repo.join(path);
+            if let Some(parent) = full.parent() {
+                std::fs::create_dir_all(parent).expect("create the file's folder");
+            }
+            std::fs::write(&full, bytes).expect("write a workspace file");
+        }
+        Sandbox { temp, repo, store }
+    }
+
+    /// The temporary folder that holds `repo` and `store`.
+    pub fn root(&self) -> &Path {
+        self.temp.path()
+    }
+
+    /// Starts `weft serve` on `repo` with `store`.
+    pub fn start(&self) -> ServerProcess {
+        ServerProcess::start(&self.repo, &self.store)
+    }
+
+    /// Runs `weft export --server URL` into the new folder `root/name` and
+    /// returns that folder.
+    pub fn export_from_server(&self, url: &str, name: &str) -> PathBuf {
+        let out = self.root().join(name);
+        let out_arg = out.to_str().expect("temp paths are UTF-8");
+        run_weft_ok(self.root(), &["export", "--server", url, "--token", TOKEN, out_arg]);
+        out
+    }
+
+    /// Runs `weft export --store STORE` (no server) into the new folder
+    /// `root/name` and returns that folder.
+    pub fn export_from_store(&self, name: &str) -> PathBuf {
+        let out = self.root().join(name);
+        let out_arg = out.to_str().expect("temp paths are UTF-8");
+        let store_arg = self.store.to_str().expect("temp paths are UTF-8");
+        run_weft_ok(self.root(), &["export", "--store", store_arg, out_arg]);
+        out
+    }
+}
+
 /// Copies the files of `from` (not recursive into `target` or `.git`) into
 /// `to`, for building test workspaces from real source files.
 pub fn copy_tree(from: &Path, to: &Path) -> anyhow::Result<()> {

@@ -19,7 +19,7 @@ use super::tree;
 /// The change message of every write that sync sends.
 pub const SYNC_MESSAGE: &str = "weft sync";
 
-/// What one step did, for the output.
+/// The result of one step, as printed.
 #[derive(Debug, Serialize)]
 pub struct Outcome {
     /// Workspace path.
@@ -27,7 +27,7 @@ pub struct Outcome {
     /// `added`, `updated`, `restored`, `deleted`, `sent`, `created`,
     /// `merged`, `removed`, `kept` or `skipped`.
     pub action: &'static str,
-    /// Why a file was kept or skipped.
+    /// The reason a file was kept or skipped.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// Overlaps that the server reported for a write.
@@ -151,7 +151,7 @@ impl Syncer<'_> {
         base: Option<Vec<String>>,
     ) -> Result<Option<Outcome>> {
         let Some(local) = tree::read(self.root(), path)? else {
-            // Removed since the scan: the next sync sees the deletion.
+            // Removed since the scan, so the next sync handles the deletion.
             return Ok(None);
         };
         let sent = local.summary();

@@ -117,7 +117,7 @@ pub fn check_agent(agent: &str) -> Result<()> {
     Ok(())
 }
 
-/// Connects to the server and says hello.
+/// Connects to the server and sends `hello`.
 pub async fn connect(connection: &Connection) -> Result<Client> {
     let mut client = Client::connect(&connection.server, connection.token.as_deref()).await?;
     client.hello(&connection.agent).await?;

@@ -26,7 +26,7 @@ pub struct ServerFile {
     pub executable: bool,
 }
 
-/// What sync does for one path.
+/// The sync action for one path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     /// The server has a file that the working copy never had: write it
@@ -61,7 +61,7 @@ pub enum Action {
 pub struct Step {
     /// Workspace path.
     pub path: String,
-    /// What to do.
+    /// The action.
     pub action: Action,
 }
 

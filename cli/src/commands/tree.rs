@@ -14,9 +14,9 @@ use crate::working_copy::{STATE_DIR, sha256_hex};
 
 use super::plan::LocalFile;
 
-/// Returns why weft never writes `path` into a working copy, or `None` when
-/// it may. `.weft` at the root holds the working copy's state and token,
-/// and a `.git` folder anywhere holds hooks that git would run.
+/// Returns the reason weft never writes `path` into a working copy, or `None` when
+/// it may. `.weft` at the root contains the working copy's state and
+/// token, and a `.git` folder anywhere contains hooks that git would run.
 pub fn reserved_reason(path: &str) -> Option<&'static str> {
     if path == STATE_DIR || path.starts_with(".weft/") {
         return Some("the .weft folder holds the working copy's state");

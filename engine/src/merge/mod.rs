@@ -274,7 +274,7 @@ impl<'i, 'a> Merger<'i, 'a> {
         if groups.len() > 1 {
             let current = self.version(Side::Current, cluster);
             let incoming = self.version(Side::Incoming, cluster);
-            if let Some(side) = containing_side(&current, &incoming, &mut self.budget) {
+            if let Some(side) = containing_side(&current, &incoming) {
                 let text = if side == Side::Current { current.text } else { incoming.text };
                 self.replace_base(&cluster.base, &text, side);
                 return;
@@ -306,7 +306,7 @@ impl<'i, 'a> Merger<'i, 'a> {
     fn resolve_region(&mut self, group: &Group) {
         let current = self.version(Side::Current, group);
         let incoming = self.version(Side::Incoming, group);
-        if let Some(side) = containing_side(&current, &incoming, &mut self.budget) {
+        if let Some(side) = containing_side(&current, &incoming) {
             let text = if side == Side::Current { &current.text } else { &incoming.text };
             self.replace_base(&group.base, text, side);
             return;

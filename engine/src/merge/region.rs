@@ -3,7 +3,9 @@
 //! contain the other's, and whether the two sides' edits can be merged
 //! character by character.
 
-use crate::diff::{RefineBudget, Splice, apply_splices, char_to_byte, refine_into, splices_within_budget};
+use crate::diff::{
+    LineInterner, RefineBudget, Splice, apply_splices, diff_hunks, refine_into, split_lines,
+};
 
 use super::sides::{MergeInput, Segment, Side, SideDiff};
 
@@ -17,6 +19,9 @@ pub(super) struct Version {
     /// The side's edits of the group's base text, in its code points,
     /// grapheme-level where the budget allowed.
     pub edits: Vec<Splice>,
+    /// The lines of `text` that the side changed, and the positions between
+    /// lines where it deleted lines, as line indices of `text`.
+    changed_lines: Vec<Footprint>,
 }
 
 impl Version {
@@ -33,37 +38,36 @@ impl Version {
         let segments = diff.segments(base_range, hunk_indices);
         let text = diff.text(&segments);
         let edits = segment_edits(input, diff, &segments, budget);
+        let changed_lines = changed_lines(input, diff, &segments);
         Self {
             segments,
             text,
             edits,
+            changed_lines,
         }
     }
 }
 
 /// Returns which side's text already contains both sides' edits, or `None`.
 ///
-/// The incoming text wins nothing when everything it did is already in the
+/// The incoming text adds nothing when everything it did is already in the
 /// current text, so that is checked first. A side's version contains the
-/// other's when the other's edits all appear identically among its edits, or
-/// when turning the other text into it touches none of the other side's
-/// edited characters (adding whole lines next to them is allowed, so an
-/// import that both sides added is not duplicated).
-pub(super) fn containing_side(
-    current: &Version,
-    incoming: &Version,
-    budget: &mut RefineBudget,
-) -> Option<Side> {
+/// other's when the other's character edits all appear identically among its
+/// own, or when turning the other text into it changes only lines that the
+/// other side left unchanged. Adding lines next to lines that the other side
+/// inserted (without deleting any there) counts as leaving them unchanged, so
+/// an import that both sides added is not duplicated.
+pub(super) fn containing_side(current: &Version, incoming: &Version) -> Option<Side> {
     if current.text == incoming.text || is_subset(&incoming.edits, &current.edits) {
         return Some(Side::Current);
     }
     if is_subset(&current.edits, &incoming.edits) {
         return Some(Side::Incoming);
     }
-    if extends_without_touching(incoming, &current.text, budget) {
+    if extends_without_touching(incoming, &current.text) {
         return Some(Side::Current);
     }
-    if extends_without_touching(current, &incoming.text, budget) {
+    if extends_without_touching(current, &incoming.text) {
         return Some(Side::Incoming);
     }
     None
@@ -115,41 +119,71 @@ fn is_subset(edits: &[Splice], others: &[Splice]) -> bool {
     edits.iter().all(|edit| others.contains(edit))
 }
 
-/// Whether `target` is `version.text` plus edits that leave the version's own
-/// edits alone: no edited character changed, no insertion inside or beside
-/// an edit, except whole lines added at a line start next to inserted text.
-fn extends_without_touching(version: &Version, target: &str, budget: &mut RefineBudget) -> bool {
-    let protected = footprints_in_new_text(&version.edits);
-    let changes = splices_within_budget(&version.text, target, budget);
-    changes.iter().all(|change| {
-        let footprint = Footprint::in_old_text(change);
-        let adds_whole_lines = footprint.start == footprint.end
-            && change.insert.ends_with('\n')
-            && starts_line(&version.text, footprint.start);
-        clashing(footprint, &protected).all(|other| {
-            let beside = footprint.start == other.start || footprint.start == other.end;
-            adds_whole_lines && other.start < other.end && beside
+/// Whether `target` is `version.text` with line changes that leave the
+/// version's changed lines alone. The comparison is by whole lines because a
+/// character diff can slide an insertion across a line ending onto the other
+/// side of a deletion point.
+fn extends_without_touching(version: &Version, target: &str) -> bool {
+    let own_lines = split_lines(&version.text);
+    let target_lines = split_lines(target);
+    let mut interner = LineInterner::default();
+    let own_ids = interner.intern_all(&own_lines);
+    let target_ids = interner.intern_all(&target_lines);
+
+    diff_hunks(&own_ids, &target_ids).iter().all(|hunk| {
+        let footprint = Footprint {
+            start: hunk.old.start,
+            end: hunk.old.end,
+            inserts: !hunk.new.is_empty(),
+            deletes: !hunk.old.is_empty(),
+        };
+        clashing(footprint, &version.changed_lines).all(|changed| {
+            let beside = footprint.start == changed.start || footprint.start == changed.end;
+            let adds_lines_beside_inserted = footprint.start == footprint.end
+                && changed.start < changed.end
+                && !changed.deletes
+                && beside;
+            adds_lines_beside_inserted
         })
     })
 }
 
-/// Whether code point `offset` of `text` is at the start of a line.
-fn starts_line(text: &str, offset: usize) -> bool {
-    match char_to_byte(text, offset) {
-        Some(0) => true,
-        Some(byte) => text.as_bytes()[byte - 1] == b'\n',
-        None => false,
+/// Returns the lines of the side's text of `segments` that the side changed,
+/// and the empty spans between lines where it deleted lines.
+fn changed_lines(input: &MergeInput<'_>, diff: &SideDiff<'_>, segments: &[Segment]) -> Vec<Footprint> {
+    let mut changed = Vec::new();
+    let mut line = 0;
+    for segment in segments {
+        let (len, footprint_deletes) = match segment {
+            Segment::Unchanged { base, side } if input.base[*base] == diff.lines[*side] => {
+                line += 1;
+                continue;
+            }
+            Segment::Unchanged { .. } => (1, true),
+            Segment::Changed(hunk) => (hunk.new.len(), !hunk.old.is_empty()),
+        };
+        changed.push(Footprint {
+            start: line,
+            end: line + len,
+            inserts: len > 0,
+            deletes: footprint_deletes,
+        });
+        line += len;
     }
+    changed
 }
 
-/// The code points an edit covers in one text, and whether it puts text
-/// there. A pure insertion, or a deletion seen in the text after it, covers
-/// the empty span at its position.
+/// The span an edit covers in one text (in code points or in lines), and
+/// whether it puts text there or removes some. A pure insertion, or a
+/// deletion seen in the text after it, covers the empty span at its
+/// position.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Footprint {
     start: usize,
     end: usize,
     inserts: bool,
+    /// Whether the edit deleted text, so that it is not a pure insertion.
+    deletes: bool,
 }
 
 impl Footprint {
@@ -159,44 +193,21 @@ impl Footprint {
             start: edit.pos,
             end: edit.pos + edit.delete,
             inserts: !edit.insert.is_empty(),
+            deletes: edit.delete > 0,
         }
     }
 
-    /// Whether two edits touch: they share a code point, they insert at the
-    /// same position, or one inserts at or inside the other's span.
+    /// Whether two edits touch: they share a code point, or one of them is
+    /// an empty span at or inside the other's span and either puts text
+    /// there. Two non-empty spans that only meet at a boundary do not touch.
     fn clashes(self, other: Self) -> bool {
         if self.start < other.end && other.start < self.end {
             return true;
         }
-        let self_empty = self.start == self.end;
-        let other_empty = other.start == other.end;
-        match (self_empty, other_empty) {
-            (true, true) => self.start == other.start && (self.inserts || other.inserts),
-            (true, false) => self.inserts && other.start <= self.start && self.start <= other.end,
-            (false, true) => other.inserts && self.start <= other.start && other.start <= self.end,
-            (false, false) => false,
-        }
+        let either_empty = self.start == self.end || other.start == other.end;
+        let meets = self.start <= other.end && other.start <= self.end;
+        either_empty && meets && (self.inserts || other.inserts)
     }
-}
-
-/// The footprints of `edits` in the text after them: inserted text covers its
-/// span there, and a pure deletion covers the empty span where it was.
-fn footprints_in_new_text(edits: &[Splice]) -> Vec<Footprint> {
-    let mut footprints = Vec::with_capacity(edits.len());
-    let mut inserted = 0;
-    let mut deleted = 0;
-    for edit in edits {
-        let start = edit.pos - deleted + inserted;
-        let len = edit.insert.chars().count();
-        footprints.push(Footprint {
-            start,
-            end: start + len,
-            inserts: len > 0,
-        });
-        inserted += len;
-        deleted += edit.delete;
-    }
-    footprints
 }
 
 /// The footprints of `sorted` (ascending and apart) that clash with
