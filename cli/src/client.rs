@@ -17,7 +17,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 pub mod messages;
 
-pub use messages::{Change, FileContent, FileEntry, Overlap, Payload, WriteRequest};
+pub use messages::{Change, FileContent, FileEntry, Listing, Overlap, Payload, WriteRequest};
 
 /// Maximum size of one WebSocket message or frame the client accepts. The
 /// server's own default limit is 16 MiB, so this only has to stay above it.
@@ -212,16 +212,16 @@ impl Client {
 
     /// Lists every file of the workspace.
     pub async fn list(&mut self) -> Result<Vec<FileEntry>> {
-        #[derive(Deserialize)]
-        struct Listing {
-            files: Vec<FileEntry>,
-        }
+        Ok(self.listing().await?.files)
+    }
+
+    /// Lists the workspace's files and the paths it deleted.
+    pub async fn listing(&mut self) -> Result<Listing> {
         let result = self
             .request("list", json!({}))
             .await
             .context("listing files failed")?;
-        let listing: Listing = decode(result, "list")?;
-        Ok(listing.files)
+        decode(result, "list")
     }
 
     /// Reads `path` at its current version.

@@ -19,8 +19,7 @@
 //! knows when the write is applied.
 
 use automerge::{
-    ActorId, Automerge, ChangeHash, ObjType, ROOT, ReadDoc, ScalarValue,
-    transaction::Transactable,
+    ActorId, Automerge, ChangeHash, ObjType, ROOT, ReadDoc, ScalarValue, transaction::Transactable,
 };
 
 use crate::change::ChangeMeta;
@@ -227,7 +226,10 @@ impl FileDoc {
         }
 
         let len = text.chars().count();
-        let end = edit.offset.checked_add(edit.delete).filter(|end| *end <= len);
+        let end = edit
+            .offset
+            .checked_add(edit.delete)
+            .filter(|end| *end <= len);
         let Some(end) = end else {
             return Err(DocumentError::InvalidOffset {
                 offset: edit.offset,

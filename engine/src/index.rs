@@ -55,7 +55,10 @@ pub struct WorkspaceIndex {
 
 impl WorkspaceIndex {
     /// Creates an empty index and returns it with the bytes to store.
-    pub fn create(actor: ActorId, meta: &ChangeMeta) -> Result<(WorkspaceIndex, Vec<u8>), IndexError> {
+    pub fn create(
+        actor: ActorId,
+        meta: &ChangeMeta,
+    ) -> Result<(WorkspaceIndex, Vec<u8>), IndexError> {
         let mut doc = Automerge::new();
         doc.set_actor(actor);
         let mut tx = doc.transaction();
@@ -153,7 +156,11 @@ impl WorkspaceIndex {
             .ok_or_else(|| IndexError::Corrupt("the root map has no files map".into()))
     }
 
-    fn read_entry(&self, files: &ObjId, path: WorkspacePath) -> Result<Option<IndexEntry>, IndexError> {
+    fn read_entry(
+        &self,
+        files: &ObjId,
+        path: WorkspacePath,
+    ) -> Result<Option<IndexEntry>, IndexError> {
         let Some((_, obj)) = self.doc.get(files, path.as_str())? else {
             return Ok(None);
         };
@@ -209,9 +216,14 @@ mod tests {
     #[test]
     fn entries_round_trip_through_store_bytes() {
         let meta = ChangeMeta::now("test", "");
-        let (mut index, mut bytes) = WorkspaceIndex::create(ActorId::random(), &meta).expect("create");
+        let (mut index, mut bytes) =
+            WorkspaceIndex::create(ActorId::random(), &meta).expect("create");
         let chunk = index
-            .put_entries(&[entry("src/lib.rs", "d1"), entry("README.md", "d2")], ActorId::random(), &meta)
+            .put_entries(
+                &[entry("src/lib.rs", "d1"), entry("README.md", "d2")],
+                ActorId::random(),
+                &meta,
+            )
             .expect("put")
             .expect("changed");
         bytes.extend(chunk);
@@ -230,8 +242,12 @@ mod tests {
     fn unchanged_entries_make_no_change() {
         let meta = ChangeMeta::now("test", "");
         let (mut index, _) = WorkspaceIndex::create(ActorId::random(), &meta).expect("create");
-        index.put_entries(&[entry("a", "d1")], ActorId::random(), &meta).expect("put");
-        let again = index.put_entries(&[entry("a", "d1")], ActorId::random(), &meta).expect("put");
+        index
+            .put_entries(&[entry("a", "d1")], ActorId::random(), &meta)
+            .expect("put");
+        let again = index
+            .put_entries(&[entry("a", "d1")], ActorId::random(), &meta)
+            .expect("put");
         assert!(again.is_none());
     }
 }

@@ -44,7 +44,7 @@ pub enum WorkspaceError {
         doc_id: String,
         /// The cause.
         #[source]
-        source: DocumentError,
+        source: Box<DocumentError>,
     },
     /// The index names a document the store does not hold.
     #[error("the index names document {doc_id} for {path}, but the store does not hold it")]
@@ -106,7 +106,7 @@ pub fn import_folder(
         let (_, chunk) = FileDoc::create(&content, actor.clone(), meta).map_err(|source| {
             WorkspaceError::Document {
                 doc_id: doc_id.clone(),
-                source,
+                source: Box::new(source),
             }
         })?;
         entries.push(IndexEntry {
@@ -177,7 +177,7 @@ impl Workspace {
         })?;
         FileDoc::load(&bytes).map_err(|source| WorkspaceError::Document {
             doc_id: entry.doc_id.clone(),
-            source,
+            source: Box::new(source),
         })
     }
 
@@ -191,13 +191,13 @@ impl Workspace {
                 deleted.push(entry.path);
                 continue;
             }
-            let content = self
-                .load_file(&entry)?
-                .content()
-                .map_err(|source| WorkspaceError::Document {
-                    doc_id: entry.doc_id.clone(),
-                    source,
-                })?;
+            let content =
+                self.load_file(&entry)?
+                    .content()
+                    .map_err(|source| WorkspaceError::Document {
+                        doc_id: entry.doc_id.clone(),
+                        source: Box::new(source),
+                    })?;
             files.push(ExportFile {
                 path: entry.path,
                 bytes: content.to_bytes(),

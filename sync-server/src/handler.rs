@@ -186,7 +186,12 @@ impl Session {
     async fn list(&self) -> Result<Value, ProtocolError> {
         let entries = self.shared.index.list().await?;
         let mut files = Vec::with_capacity(entries.len());
+        let mut deleted = Vec::new();
         for entry in entries {
+            if entry.deleted {
+                deleted.push(entry.path.to_string());
+                continue;
+            }
             let read = self.shared.documents.read(&entry.doc_id, None).await?;
             files.push(json!({
                 "path": entry.path.as_str(),
@@ -195,7 +200,7 @@ impl Session {
                 "version": read.version.to_hex(),
             }));
         }
-        Ok(json!({ "files": files }))
+        Ok(json!({ "files": files, "deleted": deleted }))
     }
 
     async fn read(&self, request: &Request) -> Result<Value, ProtocolError> {

@@ -66,7 +66,7 @@ impl Index {
         Index { commands }
     }
 
-    /// The live entries, sorted by path.
+    /// Every entry, deleted ones included, sorted by path.
     pub async fn list(&self) -> Result<Vec<IndexEntry>, ProtocolError> {
         let (reply, wait) = oneshot::channel();
         self.send(Command::List(reply)).await?;
@@ -140,7 +140,7 @@ async fn run(mut index: WorkspaceIndex, store: StoreHandle, mut commands: mpsc::
     while let Some(command) = commands.recv().await {
         match command {
             Command::List(reply) => {
-                let result = index.live_entries().map_err(internal);
+                let result = index.entries().map_err(internal);
                 let _ = reply.send(result);
             }
             Command::Get(path, reply) => {

@@ -29,7 +29,9 @@ impl Connection {
         let (requests, request_rx) = mpsc::channel::<Message>(16);
         let (reply_tx, replies) = mpsc::channel::<Message>(16);
         let incoming = stream::unfold(request_rx, |mut rx| async move {
-            rx.recv().await.map(|message| (Ok::<_, tungstenite::Error>(message), rx))
+            rx.recv()
+                .await
+                .map(|message| (Ok::<_, tungstenite::Error>(message), rx))
         });
         let outgoing = sink::unfold(reply_tx, |tx, message: Message| async move {
             tx.send(message)
@@ -83,7 +85,10 @@ async fn workspace(files: &[(&str, &str)]) -> (tempfile::TempDir, Shared) {
     }
     let mut store = Store::open(&temp.path().join("store")).expect("open store");
     import_folder(&mut store, &root, &[], &ChangeMeta::now("test", "import")).expect("import");
-    let index_bytes = store.load_document(INDEX_DOC_ID).expect("read").expect("index");
+    let index_bytes = store
+        .load_document(INDEX_DOC_ID)
+        .expect("read")
+        .expect("index");
     let index = WorkspaceIndex::load(&index_bytes).expect("load index");
 
     let (store, _thread) = StoreHandle::spawn(store).expect("store thread");
@@ -104,7 +109,9 @@ async fn request_before_hello_rejected() {
     let reply = connection.request(json!({"type": "list"})).await;
     assert_eq!(reply["error"]["code"], "hello_required");
 
-    let reply = connection.request(json!({"type": "hello", "agent": "a"})).await;
+    let reply = connection
+        .request(json!({"type": "hello", "agent": "a"}))
+        .await;
     assert_eq!(reply["result"]["agent"], "a");
 }
 
@@ -142,7 +149,9 @@ async fn shutdown_sends_close_frame() {
     let (_temp, shared) = workspace(&[("a.txt", "a\n")]).await;
     let (stop, stopped) = watch::channel(false);
     let mut connection = Connection::open(&shared, stopped);
-    connection.request(json!({"type": "hello", "agent": "a"})).await;
+    connection
+        .request(json!({"type": "hello", "agent": "a"}))
+        .await;
 
     stop.send(true).expect("handler listens");
     let message = tokio::time::timeout(Duration::from_secs(10), connection.replies.recv())
@@ -169,7 +178,9 @@ async fn invalid_json_keeps_connection() {
     let reply = connection.next_reply().await;
     assert_eq!(reply["error"]["code"], "invalid_json");
 
-    let reply = connection.request(json!({"type": "hello", "agent": "a"})).await;
+    let reply = connection
+        .request(json!({"type": "hello", "agent": "a"}))
+        .await;
     assert!(reply.get("result").is_some(), "{reply}");
 }
 
@@ -178,11 +189,15 @@ async fn dropped_sink_ends_handler() {
     let (_temp, shared) = workspace(&[]).await;
     let (_stop, stopped) = watch::channel(false);
     let connection = Connection::open(&shared, stopped);
-    let Connection { requests, replies, .. } = connection;
+    let Connection {
+        requests, replies, ..
+    } = connection;
     drop(replies);
     // The handler ends when its reply sink fails; the request channel then
     // closes.
-    let _ = requests.send(Message::text(r#"{"id":1,"type":"list"}"#)).await;
+    let _ = requests
+        .send(Message::text(r#"{"id":1,"type":"list"}"#))
+        .await;
     tokio::time::timeout(Duration::from_secs(10), requests.closed())
         .await
         .expect("the handler ended");

@@ -20,6 +20,16 @@ pub struct FileEntry {
     pub version: Vec<String>,
 }
 
+/// A `list` reply.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Listing {
+    /// The workspace's files.
+    pub files: Vec<FileEntry>,
+    /// Paths the workspace deleted or renamed away.
+    #[serde(default)]
+    pub deleted: Vec<String>,
+}
+
 /// The reply of `read`, `write`, `create` and `splice`: a file's content at
 /// one version.
 #[derive(Debug, Clone, Deserialize)]

@@ -64,9 +64,9 @@ pub async fn run(args: ExportArgs) -> Result<()> {
     }
     let mut client = connect(&connection).await?;
 
-    let listing = client.list().await?;
-    let mut files = Vec::with_capacity(listing.len());
-    for entry in &listing {
+    let listing = client.listing().await?;
+    let mut files = Vec::with_capacity(listing.files.len());
+    for entry in &listing.files {
         let path = weft_engine::path::WorkspacePath::new(&entry.path)
             .with_context(|| format!("server listed an invalid path \"{}\"", entry.path))?;
         let content = client.read(&entry.path).await?;
@@ -77,10 +77,26 @@ pub async fn run(args: ExportArgs) -> Result<()> {
         });
     }
 
+    // Paths the workspace deleted are removed from OUTDIR; paths the server
+    // sends that are not valid workspace paths are skipped with a warning.
+    let deleted: Vec<weft_engine::path::WorkspacePath> = listing
+        .deleted
+        .iter()
+        .filter_map(|path| match weft_engine::path::WorkspacePath::new(path) {
+            Ok(path) => Some(path),
+            Err(err) => {
+                tracing::warn!(path = %path, error = %err, "skipping an invalid deleted path");
+                None
+            }
+        })
+        .collect();
+
     // Keeps weft's state intact when OUTDIR is a served folder (whose store
-    // defaults to OUTDIR/.weft) or a working copy.
-    let skip = [args.outdir.join(STATE_DIR)];
-    let report = export_folder(&args.outdir, &files, &[], &skip)
+    // defaults to OUTDIR/.weft) or a working copy. Skip paths must be
+    // absolute, because relative ones are taken relative to OUTDIR.
+    let state_dir = std::path::absolute(args.outdir.join(STATE_DIR))
+        .with_context(|| format!("cannot resolve {}", args.outdir.display()))?;
+    let report = export_folder(&args.outdir, &files, &deleted, &[state_dir])
         .with_context(|| format!("failed to export into {}", args.outdir.display()))?;
 
     if args.json {
@@ -91,14 +107,16 @@ pub async fn run(args: ExportArgs) -> Result<()> {
             "files": files.len(),
             "written": written,
             "unchanged": report.unchanged,
+            "removed": report.removed.iter().map(|path| path.as_str()).collect::<Vec<_>>(),
         }))?;
     } else {
         output::line(&format!(
-            "exported {} files from {url} into {}: {} written, {} unchanged",
+            "exported {} files from {url} into {}: {} written, {} unchanged, {} removed",
             files.len(),
             args.outdir.display(),
             report.written.len(),
-            report.unchanged
+            report.unchanged,
+            report.removed.len()
         ))?;
     }
     Ok(())

@@ -105,3 +105,40 @@ fn two_agents_edit_one_file_and_export() {
     run_weft_ok(top, &["export", "--store", store.to_str().expect("utf-8"), offline.to_str().expect("utf-8")]);
     assert_eq!(read_tree(&offline), exported, "an export from the store equals the served one");
 }
+
+#[test]
+fn deletes_reach_other_copies_and_served_folder() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    let repo = temp.path().join("repo");
+    fs::create_dir_all(repo.join("docs")).expect("repo dir");
+    fs::write(repo.join("docs/old.md"), "old\n").expect("write old");
+    fs::write(repo.join("keep.txt"), "keep\n").expect("write keep");
+    fs::write(repo.join(".gitignore"), "build/\n").expect("write gitignore");
+    fs::create_dir_all(repo.join("build")).expect("build dir");
+    fs::write(repo.join("build/out.bin"), "ignored\n").expect("write ignored");
+    let store = repo.join(".weft");
+
+    let server = ServerProcess::start(&repo, &store);
+    let top = temp.path();
+    let a = top.join("a");
+    let b = top.join("b");
+    run_weft_ok(top, &["clone", &server.url, a.to_str().expect("utf-8"), "--agent", "a", "--token", TOKEN]);
+    run_weft_ok(top, &["clone", &server.url, b.to_str().expect("utf-8"), "--agent", "b", "--token", TOKEN]);
+    assert!(!a.join("build/out.bin").exists(), "an ignored file is not imported");
+
+    fs::remove_file(a.join("docs/old.md")).expect("delete in a");
+    fs::write(a.join("new.md"), "new\n").expect("add in a");
+    run_weft_ok(&a, &["sync"]);
+    run_weft_ok(&b, &["sync"]);
+    assert!(!b.join("docs/old.md").exists(), "b's sync removes the file a deleted");
+    assert_eq!(fs::read_to_string(b.join("new.md")).expect("new.md in b"), "new\n");
+
+    // Exporting into the served folder itself updates it and leaves the
+    // store and ignored files alone.
+    run_weft_ok(top, &["export", "--server", &server.url, "--token", TOKEN, repo.to_str().expect("utf-8")]);
+    assert!(!repo.join("docs/old.md").exists(), "the export removes the deleted file");
+    assert_eq!(fs::read_to_string(repo.join("new.md")).expect("new.md in repo"), "new\n");
+    assert_eq!(fs::read_to_string(repo.join("keep.txt")).expect("keep.txt"), "keep\n");
+    assert!(repo.join("build/out.bin").exists(), "the export leaves ignored files alone");
+    assert!(store.join("weft.db").exists(), "the export leaves the store alone");
+}
