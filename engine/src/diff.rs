@@ -136,8 +136,9 @@ impl RefineBudget {
         Self { remaining: chars }
     }
 
-    /// Takes `chars` code points from the budget, or returns false (taking
-    /// nothing) when the hunk is too large or the budget is spent.
+    /// Takes the code points of a hunk (`old_chars + new_chars`) from the
+    /// budget, or returns false and takes nothing when either side of the
+    /// hunk is too large to refine or the budget cannot cover it.
     fn take(&mut self, old_chars: usize, new_chars: usize) -> bool {
         let total = old_chars + new_chars;
         if old_chars > MAX_REFINED_HUNK_CHARS
@@ -232,14 +233,13 @@ pub(crate) fn refine_into(
 
 /// Pushes `splice`, joining it with the last splice when they touch.
 fn push_joined(output: &mut Vec<Splice>, splice: Splice) {
-    if let Some(last) = output.last_mut() {
-        if last.pos + last.delete == splice.pos {
+    match output.last_mut() {
+        Some(last) if last.pos + last.delete == splice.pos => {
             last.delete += splice.delete;
             last.insert.push_str(&splice.insert);
-            return;
         }
+        _ => output.push(splice),
     }
-    output.push(splice);
 }
 
 /// Splits `text` into lines, each keeping its `"\n"` (and so its `"\r\n"`).
@@ -254,7 +254,7 @@ pub(crate) fn count_chars(lines: &[&str]) -> usize {
     lines.iter().map(|line| line.chars().count()).sum()
 }
 
-/// The line ending (`"\r\n"` or `"\n"`) that most lines of `lines` use, or
+/// Returns the line ending (`"\r\n"` or `"\n"`) that most lines of `lines` use, or
 /// `None` on a tie or when no line has an ending.
 pub(crate) fn dominant_line_ending(lines: &[&str]) -> Option<&'static str> {
     let crlf = lines.iter().filter(|line| line.ends_with("\r\n")).count();
@@ -299,8 +299,9 @@ impl<'a> LineInterner<'a> {
     }
 
     fn next_id(&self) -> u32 {
-        u32::try_from(self.ids.len() + self.owned_ids.len())
-            .expect("a text has fewer than 2^32 distinct lines because files are limited to a few MiB")
+        u32::try_from(self.ids.len() + self.owned_ids.len()).expect(
+            "a text has fewer than 2^32 distinct lines because files are limited to a few MiB",
+        )
     }
 }
 
@@ -324,13 +325,7 @@ pub(crate) struct Hunk {
 /// captured here straight from Myers.
 pub(crate) fn diff_hunks<T: PartialEq>(old: &[T], new: &[T]) -> Vec<Hunk> {
     let mut capture = Capture::new();
-    let Ok(()) = myers::diff(
-        &mut capture,
-        old,
-        0..old.len(),
-        new,
-        0..new.len(),
-    );
+    let Ok(()) = myers::diff(&mut capture, old, 0..old.len(), new, 0..new.len());
 
     let mut hunks: Vec<Hunk> = Vec::new();
     for op in capture.into_ops() {
@@ -483,7 +478,10 @@ mod tests {
 
     #[test]
     fn dominant_line_ending_counts_lines() {
-        assert_eq!(dominant_line_ending(&["a\r\n", "b\r\n", "c\n"]), Some("\r\n"));
+        assert_eq!(
+            dominant_line_ending(&["a\r\n", "b\r\n", "c\n"]),
+            Some("\r\n")
+        );
         assert_eq!(dominant_line_ending(&["a\r\n", "b\n"]), None);
         assert_eq!(dominant_line_ending(&["a"]), None);
     }

@@ -2,9 +2,7 @@
 //! other line endings, so that an editor that rewrote a CRLF file with LF
 //! endings changes only the lines it really changed.
 
-use crate::diff::{
-    LineInterner, diff_hunks, dominant_line_ending, split_lines, unchanged_pairs,
-};
+use crate::diff::{LineInterner, diff_hunks, dominant_line_ending, split_lines, unchanged_pairs};
 
 /// Returns `written` with the line endings of `base` where the lines match.
 ///
@@ -26,12 +24,13 @@ pub fn adopt_line_endings(base: &str, written: &str) -> String {
     }
 
     let base_lines: Vec<(&str, &str)> = split_lines(base).into_iter().map(split_ending).collect();
-    let written_lines: Vec<(&str, &str)> = split_lines(written)
-        .into_iter()
-        .map(split_ending)
-        .collect();
+    let written_lines: Vec<(&str, &str)> =
+        split_lines(written).into_iter().map(split_ending).collect();
     let mut interner = LineInterner::default();
-    let base_ids: Vec<u32> = base_lines.iter().map(|(content, _)| interner.intern(content)).collect();
+    let base_ids: Vec<u32> = base_lines
+        .iter()
+        .map(|(content, _)| interner.intern(content))
+        .collect();
     let written_ids: Vec<u32> = written_lines
         .iter()
         .map(|(content, _)| interner.intern(content))
@@ -46,11 +45,13 @@ pub fn adopt_line_endings(base: &str, written: &str) -> String {
 
     let mut output = String::with_capacity(written.len());
     for (&(content, written_ending), matched) in written_lines.iter().zip(matched_base_line) {
-        let base_ending = matched.map(|base_index| base_lines[base_index].1);
-        let ending = match base_ending {
-            _ if written_ending.is_empty() => "",
-            Some(base_ending) if !base_ending.is_empty() => base_ending,
-            _ => dominant.unwrap_or(written_ending),
+        let base_ending = matched.map_or("", |base_index| base_lines[base_index].1);
+        let ending = if written_ending.is_empty() {
+            ""
+        } else if !base_ending.is_empty() {
+            base_ending
+        } else {
+            dominant.unwrap_or(written_ending)
         };
         output.push_str(content);
         output.push_str(ending);
@@ -103,7 +104,10 @@ mod tests {
 
     #[test]
     fn tie_keeps_written_ending() {
-        assert_eq!(adopt_line_endings("a\r\nb\n", "a\nx\r\nb\n"), "a\r\nx\r\nb\n");
+        assert_eq!(
+            adopt_line_endings("a\r\nb\n", "a\nx\r\nb\n"),
+            "a\r\nx\r\nb\n"
+        );
         assert_eq!(adopt_line_endings("a\r\nb\n", "a\nx\nb\n"), "a\r\nx\nb\n");
     }
 
@@ -128,7 +132,7 @@ mod tests {
     }
 
     #[test]
-    fn empty_texts() {
+    fn empty_base_or_written_text() {
         assert_eq!(adopt_line_endings("", "a\nb\n"), "a\nb\n");
         assert_eq!(adopt_line_endings("a\r\n", ""), "");
     }

@@ -5,20 +5,26 @@
 mod merge_support;
 
 use merge_support::{
-    EditSide, apply_line_edits, git_merge_file, random_line_edits, registry_source_dir,
-    sample_rust_files,
+    EditSide, apply_line_edits, first_difference, git_merge_file, random_line_edits,
+    registry_source_dir, sample_rust_files,
 };
 use weft_engine::line_endings::adopt_line_endings;
 use weft_engine::merge::{Conflict, ConflictResolution, LineRange, MergeOutcome, merge_texts};
 
-/// Files compared with git, and the seed that picks them and their edits.
+/// Registry files compared with `git merge-file`.
 const GIT_SAMPLE_FILES: usize = 40;
+/// Seed of the PRNG that picks the files and their edits.
 const GIT_SAMPLE_SEED: u64 = 0x5eed_3e7f;
 /// Edit sets made per sample file.
 const EDIT_ROUNDS_PER_FILE: u64 = 3;
 
 fn single_conflict(outcome: &MergeOutcome) -> &Conflict {
-    assert_eq!(outcome.conflicts.len(), 1, "conflicts: {:#?}", outcome.conflicts);
+    assert_eq!(
+        outcome.conflicts.len(),
+        1,
+        "conflicts: {:#?}",
+        outcome.conflicts
+    );
     &outcome.conflicts[0]
 }
 
@@ -97,6 +103,25 @@ fn contained_rewrite_appears_once() {
 }
 
 #[test]
+fn contained_deletion_appears_once() {
+    let outcome = merge_texts("a\nb\nc\nd\n", "a\nc\nd\n", "d\n");
+    assert_eq!(outcome.text, "d\n");
+    assert!(outcome.conflicts.is_empty());
+}
+
+#[test]
+fn deleted_and_changed_line_conflicts() {
+    let outcome = merge_texts("a\nx=1\nb\n", "a\nb\n", "a\nx=2\nb\n");
+    assert_eq!(outcome.text, "a\nx=2\nb\n");
+
+    let conflict = single_conflict(&outcome);
+    assert_eq!(conflict.base_lines, LineRange { start: 2, end: 2 });
+    assert_eq!(conflict.current_hunk, "@@ -2 +1,0 @@\n-x=1\n");
+    assert_eq!(conflict.incoming_hunk, "@@ -2 +2 @@\n-x=1\n+x=2\n");
+    assert_eq!(conflict.resolution, ConflictResolution::BothKept);
+}
+
+#[test]
 fn same_characters_keep_both_lines_whole() {
     let base = "a\nb\nc\nlet x = 1;\nd\n";
     let current = "a\nb\nc\nlet x = 2;\nd\n";
@@ -106,8 +131,14 @@ fn same_characters_keep_both_lines_whole() {
 
     let conflict = single_conflict(&outcome);
     assert_eq!(conflict.base_lines, LineRange { start: 4, end: 4 });
-    assert_eq!(conflict.current_hunk, "@@ -4 +4 @@\n-let x = 1;\n+let x = 2;\n");
-    assert_eq!(conflict.incoming_hunk, "@@ -4 +4 @@\n-let x = 1;\n+let x = 3;\n");
+    assert_eq!(
+        conflict.current_hunk,
+        "@@ -4 +4 @@\n-let x = 1;\n+let x = 2;\n"
+    );
+    assert_eq!(
+        conflict.incoming_hunk,
+        "@@ -4 +4 @@\n-let x = 1;\n+let x = 3;\n"
+    );
     assert_eq!(conflict.resolution, ConflictResolution::BothKept);
 }
 
@@ -134,7 +165,10 @@ fn different_characters_merge_within_line() {
     let conflict = single_conflict(&outcome);
     assert_eq!(conflict.base_lines, LineRange { start: 1, end: 1 });
     assert_eq!(conflict.current_hunk, "@@ -1 +1 @@\n-let x=1;\n+let x=2;\n");
-    assert_eq!(conflict.incoming_hunk, "@@ -1 +1 @@\n-let x=1;\n+let  y=1;\n");
+    assert_eq!(
+        conflict.incoming_hunk,
+        "@@ -1 +1 @@\n-let x=1;\n+let  y=1;\n"
+    );
     assert_eq!(conflict.resolution, ConflictResolution::CharacterMerge);
 }
 
@@ -142,7 +176,10 @@ fn different_characters_merge_within_line() {
 fn insertion_at_changed_character_keeps_both_whole() {
     let outcome = merge_texts("x=1\n", "x=2\n", "x=1;\n");
     assert_eq!(outcome.text, "x=2\nx=1;\n");
-    assert_eq!(single_conflict(&outcome).resolution, ConflictResolution::BothKept);
+    assert_eq!(
+        single_conflict(&outcome).resolution,
+        ConflictResolution::BothKept
+    );
 }
 
 #[test]
@@ -253,7 +290,10 @@ fn empty_base_contained_text_once() {
 fn zwj_family_deleted_and_changed_conflicts() {
     let outcome = merge_texts("👨‍👩‍👧\n", "", "👨‍👩‍👦\n");
     assert_eq!(outcome.text, "👨‍👩‍👦\n");
-    assert_eq!(single_conflict(&outcome).resolution, ConflictResolution::BothKept);
+    assert_eq!(
+        single_conflict(&outcome).resolution,
+        ConflictResolution::BothKept
+    );
 }
 
 #[test]
@@ -270,7 +310,10 @@ fn emoji_and_word_edits_merge_within_line() {
     let base = "café ok 👍 done\n";
     let outcome = merge_texts(base, "café ok 👎 done\n", "café ok 👍 finished\n");
     assert_eq!(outcome.text, "café ok 👎 finished\n");
-    assert_eq!(single_conflict(&outcome).resolution, ConflictResolution::CharacterMerge);
+    assert_eq!(
+        single_conflict(&outcome).resolution,
+        ConflictResolution::CharacterMerge
+    );
 }
 
 #[test]
@@ -278,7 +321,10 @@ fn combining_accent_changes_keep_graphemes_whole() {
     let base = "cafe\u{301}\n";
     let outcome = merge_texts(base, "cafe\u{300}\n", "cafe\u{302}\n");
     assert_eq!(outcome.text, "cafe\u{300}\ncafe\u{302}\n");
-    assert_eq!(single_conflict(&outcome).resolution, ConflictResolution::BothKept);
+    assert_eq!(
+        single_conflict(&outcome).resolution,
+        ConflictResolution::BothKept
+    );
 }
 
 #[test]
@@ -289,7 +335,10 @@ fn large_conflicting_region_keeps_both_whole() {
     let incoming = format!("b{line}\n");
     let outcome = merge_texts(&base, &current, &incoming);
     assert_eq!(outcome.text, format!("{current}{incoming}"));
-    assert_eq!(single_conflict(&outcome).resolution, ConflictResolution::BothKept);
+    assert_eq!(
+        single_conflict(&outcome).resolution,
+        ConflictResolution::BothKept
+    );
 }
 
 #[test]
@@ -334,7 +383,10 @@ fn clean_merges_match_git_merge_file() {
     };
     let files = sample_rust_files(&root, GIT_SAMPLE_FILES, GIT_SAMPLE_SEED);
     if files.is_empty() {
-        eprintln!("skipped: no .rs files of 2 to 40 KiB under {}", root.display());
+        eprintln!(
+            "skipped: no .rs files of 2 to 40 KiB under {}",
+            root.display()
+        );
         return;
     }
 
@@ -362,8 +414,9 @@ fn clean_merges_match_git_merge_file() {
             let outcome = merge_texts(&base, &ours, &theirs);
             assert!(
                 outcome.text == git.text,
-                "merge differs from git merge-file for {} with seed {seed}",
-                path.display()
+                "merge differs from git merge-file for {} with seed {seed}: {}",
+                path.display(),
+                first_difference(&git.text, &outcome.text)
             );
             assert!(
                 outcome.conflicts.is_empty(),
@@ -381,5 +434,8 @@ fn clean_merges_match_git_merge_file() {
         "compared {compared} merges of {} files ({lines} base lines, {edits} edits) with git merge-file",
         files.len()
     );
-    assert!(compared > 0, "none of the sampled files could be read as UTF-8");
+    assert!(
+        compared > 0,
+        "none of the sampled files could be read as UTF-8"
+    );
 }

@@ -1,18 +1,23 @@
-//! Three-way merge of a written text with the text a document holds now,
+//! Three-way merge of a written text with the text a document contains now,
 //! both descended from the same base text.
 //!
 //! Each side is line-diffed against the base. Hunks of the two sides that
-//! touch no common base line are applied as they are, which gives the same
-//! text as a clean `git merge-file`. Where both sides changed common base
+//! touch no common base line are applied as they are, which gives the text
+//! of a clean `git merge-file` whenever both tools align the lines the same
+//! way (the tests compare the two on real Rust sources). Where both sides
+//! changed common base
 //! lines, the merge looks at grapheme clusters: edits to different characters
 //! are merged within the line, and edits to the same characters keep the
 //! current lines whole followed by the incoming lines whole. Either way the
 //! region is reported as a [`Conflict`]. The merged text never contains
 //! conflict markers.
 //!
-//! Cost: each side's line diff is Myers, O((N+M)·D) in lines, and grapheme
-//! refinement shares one size budget per merge (see [`crate::diff::splices`]
-//! for the limits), so the same inputs always give the same output.
+//! Cost: each side's line diff is Myers, O((N+M)·D) in lines, where D is the
+//! number of changed lines, so two unrelated large texts are the slowest
+//! case. Grapheme refinement shares one size budget per merge (see
+//! [`crate::diff::splices`] for the limits) and falls back to whole lines
+//! past it. No limit depends on time, so the same inputs always give the
+//! same output.
 
 mod region;
 mod sides;
@@ -44,15 +49,15 @@ impl LineRange {
     }
 }
 
-/// How the merged text resolves a region where both sides changed the same
-/// base lines.
+/// The way the merged text resolves a region where both sides changed the
+/// same base lines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ConflictResolution {
     /// The sides changed the same lines but different characters, so both
     /// edits were merged within the lines.
     CharacterMerge,
     /// The sides changed the same characters differently, so the merged text
-    /// holds the current side's lines whole, then the incoming side's lines
+    /// contains the current side's lines whole, then the incoming side's lines
     /// whole.
     BothKept,
 }
@@ -69,7 +74,7 @@ pub struct Conflict {
     /// The incoming side's change of the region as a unified diff hunk
     /// against the base.
     pub incoming_hunk: String,
-    /// How the merged text resolves the region.
+    /// The way the merged text resolves the region.
     pub resolution: ConflictResolution,
 }
 
@@ -83,7 +88,7 @@ pub struct MergeOutcome {
 }
 
 /// Merges `incoming`, written from `base`, into `current`, the text the
-/// document holds now after other concurrent writes.
+/// document contains now after other concurrent writes.
 ///
 /// - Changes to different lines both survive, as in a clean `git
 ///   merge-file`.
@@ -92,7 +97,7 @@ pub struct MergeOutcome {
 /// - Where both sides changed common base lines (or one inserted inside
 ///   lines the other changed), the region is merged by grapheme cluster when
 ///   the sides' edits touch different characters
-///   ([`ConflictResolution::CharacterMerge`]); otherwise it holds the
+///   ([`ConflictResolution::CharacterMerge`]); otherwise it contains the
 ///   current lines and then the incoming lines
 ///   ([`ConflictResolution::BothKept`]). Each such region is a [`Conflict`].
 /// - Different insertions at the same base position are both kept, current
@@ -110,13 +115,12 @@ pub fn merge_texts(base: &str, current: &str, incoming: &str) -> MergeOutcome {
 
     let input = MergeInput::new(base, current, incoming);
     let mut merger = Merger::new(&input);
-    if input.base.is_empty() {
-        let whole_file = group_hunks(&input, all_hunks(&input), Joining::Touching);
-        for group in &whole_file {
-            merger.resolve_region(group);
-        }
-    } else {
-        for cluster in group_hunks(&input, all_hunks(&input), Joining::Touching) {
+    for cluster in group_hunks(&input, all_hunks(&input), Joining::Touching) {
+        if input.base.is_empty() && cluster.has_both_sides() {
+            // Two writers created the same file, so the whole file is one
+            // region rather than two insertions at the same point.
+            merger.resolve_region(&cluster);
+        } else {
             merger.merge_cluster(&cluster);
         }
     }
@@ -180,8 +184,12 @@ fn all_hunks(input: &MergeInput<'_>) -> Vec<(Side, usize)> {
 }
 
 /// Splits `members` (in base order) into groups, joining a hunk to the group
-/// before it as `joining` says.
-fn group_hunks(input: &MergeInput<'_>, members: Vec<(Side, usize)>, joining: Joining) -> Vec<Group> {
+/// before it as `joining` specifies.
+fn group_hunks(
+    input: &MergeInput<'_>,
+    members: Vec<(Side, usize)>,
+    joining: Joining,
+) -> Vec<Group> {
     let mut groups: Vec<Group> = Vec::new();
     for (side, index) in members {
         let hunk = &input.side(side).hunks[index];
@@ -275,7 +283,11 @@ impl<'i, 'a> Merger<'i, 'a> {
             let current = self.version(Side::Current, cluster);
             let incoming = self.version(Side::Incoming, cluster);
             if let Some(side) = containing_side(&current, &incoming) {
-                let text = if side == Side::Current { current.text } else { incoming.text };
+                let text = if side == Side::Current {
+                    current.text
+                } else {
+                    incoming.text
+                };
                 self.replace_base(&cluster.base, &text, side);
                 return;
             }
@@ -307,7 +319,11 @@ impl<'i, 'a> Merger<'i, 'a> {
         let current = self.version(Side::Current, group);
         let incoming = self.version(Side::Incoming, group);
         if let Some(side) = containing_side(&current, &incoming) {
-            let text = if side == Side::Current { &current.text } else { &incoming.text };
+            let text = if side == Side::Current {
+                &current.text
+            } else {
+                &incoming.text
+            };
             self.replace_base(&group.base, text, side);
             return;
         }
@@ -345,6 +361,12 @@ impl<'i, 'a> Merger<'i, 'a> {
     fn unified_hunk(&self, side: Side, group: &Group, version: &Version) -> String {
         let diff = self.input.side(side);
         let side_range = diff.line_range(&version.segments, 0);
-        unified::unified_hunk(&self.input.base, group.base.clone(), diff, &version.segments, side_range)
+        unified::unified_hunk(
+            &self.input.base,
+            group.base.clone(),
+            diff,
+            &version.segments,
+            side_range,
+        )
     }
 }

@@ -1,7 +1,8 @@
-//! Character-level analysis of a group of hunks where both sides changed
-//! the same or neighbouring base lines: whether one side's edits already
-//! contain the other's, and whether the two sides' edits can be merged
-//! character by character.
+//! Resolution of a group of hunks where both sides changed the same or
+//! neighbouring base lines: whether one side's version already contains the
+//! other's, and whether the two sides' character edits can be merged.
+
+use std::collections::HashSet;
 
 use crate::diff::{
     LineInterner, RefineBudget, Splice, apply_splices, diff_hunks, refine_into, split_lines,
@@ -16,8 +17,9 @@ pub(super) struct Version {
     pub segments: Vec<Segment>,
     /// The side's text of those lines.
     pub text: String,
-    /// The side's edits of the group's base text, in its code points,
-    /// grapheme-level where the budget allowed.
+    /// The side's edits of the group's base text, ascending and apart, in
+    /// code points of that base text. They are grapheme-level where the
+    /// refinement budget allowed and whole lines elsewhere.
     pub edits: Vec<Splice>,
     /// The lines of `text` that the side changed, and the positions between
     /// lines where it deleted lines, as line indices of `text`.
@@ -76,11 +78,16 @@ pub(super) fn containing_side(current: &Version, incoming: &Version) -> Option<S
 /// Merges the two versions character by character, or returns `None` when
 /// their remaining edits touch the same base characters or insert at the
 /// same position. Incoming edits identical to current ones count once.
-pub(super) fn merge_characters(base_text: &str, current: &Version, incoming: &Version) -> Option<String> {
-    let current_footprints: Vec<Footprint> = current.edits.iter().map(Footprint::in_old_text).collect();
+pub(super) fn merge_characters(
+    base_text: &str,
+    current: &Version,
+    incoming: &Version,
+) -> Option<String> {
+    let current_footprints: Vec<Footprint> =
+        current.edits.iter().map(Footprint::in_old_text).collect();
     let mut merged = current.edits.clone();
     for edit in &incoming.edits {
-        if current.edits.contains(edit) {
+        if contains_edit(&current.edits, edit) {
             continue;
         }
         let footprint = Footprint::in_old_text(edit);
@@ -105,8 +112,13 @@ fn segment_edits(
     let mut offset = 0;
     for segment in segments {
         let (base_text, side_text) = match segment {
-            Segment::Unchanged { base, side } => (input.base[*base].to_owned(), diff.lines[*side].to_owned()),
-            Segment::Changed(hunk) => (input.base_text(hunk.old.clone()), diff.lines[hunk.new.clone()].concat()),
+            Segment::Unchanged { base, side } => {
+                (input.base[*base].to_owned(), diff.lines[*side].to_owned())
+            }
+            Segment::Changed(hunk) => (
+                input.base_text(hunk.old.clone()),
+                diff.lines[hunk.new.clone()].concat(),
+            ),
         };
         refine_into(&base_text, &side_text, offset, budget, &mut edits);
         offset += base_text.chars().count();
@@ -114,12 +126,20 @@ fn segment_edits(
     edits
 }
 
-/// Whether every edit of `edits` is also in `others`.
+/// Returns whether every edit of `edits` is also in `others` (ascending and apart).
 fn is_subset(edits: &[Splice], others: &[Splice]) -> bool {
-    edits.iter().all(|edit| others.contains(edit))
+    edits.iter().all(|edit| contains_edit(others, edit))
 }
 
-/// Whether `target` is `version.text` with line changes that leave the
+/// Returns whether `sorted` (ascending and apart, so no two share a position)
+/// contains `edit`.
+fn contains_edit(sorted: &[Splice], edit: &Splice) -> bool {
+    sorted
+        .binary_search_by_key(&edit.pos, |other| other.pos)
+        .is_ok_and(|index| sorted[index] == *edit)
+}
+
+/// Returns whether `target` is `version.text` with line changes that leave the
 /// version's changed lines alone. The comparison is by whole lines because a
 /// character diff can slide an insertion across a line ending onto the other
 /// side of a deletion point.
@@ -130,6 +150,18 @@ fn extends_without_touching(version: &Version, target: &str) -> bool {
     let own_ids = interner.intern_all(&own_lines);
     let target_ids = interner.intern_all(&target_lines);
 
+    // Every changed line must survive into the target, which a set lookup
+    // checks in linear time before the quadratic worst case of the diff.
+    let target_id_set: HashSet<u32> = target_ids.iter().copied().collect();
+    let keeps_changed_lines = version.changed_lines.iter().all(|changed| {
+        own_ids[changed.start..changed.end]
+            .iter()
+            .all(|id| target_id_set.contains(id))
+    });
+    if !keeps_changed_lines {
+        return false;
+    }
+
     diff_hunks(&own_ids, &target_ids).iter().all(|hunk| {
         let footprint = Footprint {
             start: hunk.old.start,
@@ -139,18 +171,20 @@ fn extends_without_touching(version: &Version, target: &str) -> bool {
         };
         clashing(footprint, &version.changed_lines).all(|changed| {
             let beside = footprint.start == changed.start || footprint.start == changed.end;
-            let adds_lines_beside_inserted = footprint.start == footprint.end
-                && changed.start < changed.end
-                && !changed.deletes
-                && beside;
-            adds_lines_beside_inserted
+            let adds_lines = footprint.start == footprint.end;
+            let changed_by_pure_insertion = changed.start < changed.end && !changed.deletes;
+            adds_lines && changed_by_pure_insertion && beside
         })
     })
 }
 
 /// Returns the lines of the side's text of `segments` that the side changed,
 /// and the empty spans between lines where it deleted lines.
-fn changed_lines(input: &MergeInput<'_>, diff: &SideDiff<'_>, segments: &[Segment]) -> Vec<Footprint> {
+fn changed_lines(
+    input: &MergeInput<'_>,
+    diff: &SideDiff<'_>,
+    segments: &[Segment],
+) -> Vec<Footprint> {
     let mut changed = Vec::new();
     let mut line = 0;
     for segment in segments {
@@ -187,7 +221,7 @@ struct Footprint {
 }
 
 impl Footprint {
-    /// The span `edit` deletes, in the text it applies to.
+    /// Returns the footprint of `edit` in the text it applies to.
     fn in_old_text(edit: &Splice) -> Self {
         Self {
             start: edit.pos,
@@ -197,20 +231,21 @@ impl Footprint {
         }
     }
 
-    /// Whether two edits touch: they share a code point, or one of them is
+    /// Returns whether two edits touch: they share a code point, or one of them is
     /// an empty span at or inside the other's span and either puts text
     /// there. Two non-empty spans that only meet at a boundary do not touch.
     fn clashes(self, other: Self) -> bool {
-        if self.start < other.end && other.start < self.end {
-            return true;
+        let self_empty = self.start == self.end;
+        let other_empty = other.start == other.end;
+        if !self_empty && !other_empty {
+            return self.start < other.end && other.start < self.end;
         }
-        let either_empty = self.start == self.end || other.start == other.end;
         let meets = self.start <= other.end && other.start <= self.end;
-        either_empty && meets && (self.inserts || other.inserts)
+        meets && (self.inserts || other.inserts)
     }
 }
 
-/// The footprints of `sorted` (ascending and apart) that clash with
+/// Returns the footprints of `sorted` (ascending and apart) that clash with
 /// `footprint`.
 fn clashing(footprint: Footprint, sorted: &[Footprint]) -> impl Iterator<Item = Footprint> + '_ {
     let first = sorted.partition_point(|other| other.end < footprint.start);
@@ -219,4 +254,52 @@ fn clashing(footprint: Footprint, sorted: &[Footprint]) -> impl Iterator<Item = 
         .take_while(move |other| other.start <= footprint.end)
         .copied()
         .filter(move |other| footprint.clashes(*other))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn span(start: usize, end: usize, inserts: bool) -> Footprint {
+        Footprint {
+            start,
+            end,
+            inserts,
+            deletes: start < end,
+        }
+    }
+
+    #[test]
+    fn shared_code_points_clash() {
+        assert!(span(0, 3, true).clashes(span(2, 4, false)));
+    }
+
+    #[test]
+    fn spans_meeting_at_a_boundary_do_not_clash() {
+        assert!(!span(0, 2, true).clashes(span(2, 4, true)));
+    }
+
+    #[test]
+    fn insertion_at_span_boundary_clashes() {
+        assert!(span(2, 2, true).clashes(span(0, 2, false)));
+        assert!(span(0, 0, true).clashes(span(0, 2, false)));
+    }
+
+    #[test]
+    fn insertions_at_same_position_clash() {
+        assert!(span(1, 1, true).clashes(span(1, 1, true)));
+        assert!(!span(1, 1, true).clashes(span(2, 2, true)));
+    }
+
+    #[test]
+    fn deletion_over_deletion_point_does_not_clash() {
+        let deletion_point = Footprint {
+            start: 1,
+            end: 1,
+            inserts: false,
+            deletes: true,
+        };
+        assert!(!span(0, 2, false).clashes(deletion_point));
+        assert!(span(0, 2, true).clashes(deletion_point));
+    }
 }

@@ -11,9 +11,9 @@ use crate::diff::{
 /// One side of a three-way merge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) enum Side {
-    /// What the document holds now.
+    /// The text the document contains now.
     Current,
-    /// What the writer wrote.
+    /// The text the writer wrote.
     Incoming,
 }
 
@@ -139,7 +139,11 @@ impl<'a> SideDiff<'a> {
     /// Lists the side's lines over base lines `base_range`, taking the hunks
     /// `hunk_indices` (ascending indices into `hunks`) as the side's changes
     /// there.
-    pub(super) fn segments(&self, base_range: Range<usize>, hunk_indices: &[usize]) -> Vec<Segment> {
+    pub(super) fn segments(
+        &self,
+        base_range: Range<usize>,
+        hunk_indices: &[usize],
+    ) -> Vec<Segment> {
         let mut segments = Vec::new();
         let mut base_cursor = base_range.start;
         for &index in hunk_indices {
@@ -230,4 +234,56 @@ fn coalesce(mut hunks: Vec<Hunk>) -> Vec<Hunk> {
         }
     }
     joined
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hunk(old: Range<usize>, new: Range<usize>) -> Hunk {
+        Hunk { old, new }
+    }
+
+    #[test]
+    fn append_after_unterminated_line_is_an_insertion() {
+        let input = MergeInput::new("a\nb", "a\nb\nc", "a\nb");
+        assert_eq!(input.current.hunks, vec![hunk(2..2, 2..3)]);
+        assert_eq!(input.current.unchanged_as, vec![Some(0), Some(1)]);
+        assert_eq!(input.current.glue, "\n");
+    }
+
+    #[test]
+    fn append_to_crlf_file_glues_with_crlf() {
+        let input = MergeInput::new("a\r\nb", "a\r\nb\r\nc", "a\r\nb");
+        assert_eq!(input.current.hunks, vec![hunk(2..2, 2..3)]);
+        assert_eq!(input.current.glue, "\r\n");
+    }
+
+    #[test]
+    fn added_final_newline_is_a_one_line_hunk() {
+        let input = MergeInput::new("a\nb", "a\nb\n", "a\nb");
+        assert_eq!(input.current.hunks, vec![hunk(1..2, 1..2)]);
+    }
+
+    #[test]
+    fn removed_final_newline_joins_the_deletion_after_it() {
+        let input = MergeInput::new("a\nb\nc\n", "a\nb", "a\nb\nc\n");
+        assert_eq!(input.current.hunks, vec![hunk(1..3, 1..2)]);
+    }
+
+    #[test]
+    fn segments_list_unchanged_lines_and_hunks() {
+        let input = MergeInput::new("a\nb\nc\n", "a\nB\nc\n", "a\nb\nc\n");
+        let segments = input.current.segments(0..3, &[0]);
+        assert_eq!(
+            segments,
+            vec![
+                Segment::Unchanged { base: 0, side: 0 },
+                Segment::Changed(hunk(1..2, 1..2)),
+                Segment::Unchanged { base: 2, side: 2 },
+            ]
+        );
+        assert_eq!(input.current.text(&segments), "a\nB\nc\n");
+        assert_eq!(input.current.line_range(&segments, 0), 0..3);
+    }
 }

@@ -23,7 +23,10 @@ pub(super) fn unified_hunk(
     );
     for segment in segments {
         match segment {
-            Segment::Unchanged { base: base_index, side: side_index } => {
+            Segment::Unchanged {
+                base: base_index,
+                side: side_index,
+            } => {
                 let base_line = base[*base_index];
                 let side_line = side.lines[*side_index];
                 if base_line == side_line {

@@ -14,7 +14,7 @@ use rand::seq::IndexedRandom;
 const MIN_SAMPLE_BYTES: u64 = 2 * 1024;
 /// Largest sample file, in bytes.
 const MAX_SAMPLE_BYTES: u64 = 40 * 1024;
-/// Unchanged lines kept between two edits, so that `git merge-file` sees
+/// Unchanged lines kept between two edits, so that `git merge-file` treats
 /// them as separate changes.
 pub const MIN_GAP_LINES: usize = 3;
 
@@ -36,7 +36,10 @@ pub fn sample_rust_files(root: &Path, count: usize, seed: u64) -> Vec<PathBuf> {
     candidates.sort();
 
     let mut rng = StdRng::seed_from_u64(seed);
-    let mut chosen: Vec<PathBuf> = candidates.choose_multiple(&mut rng, count).cloned().collect();
+    let mut chosen: Vec<PathBuf> = candidates
+        .choose_multiple(&mut rng, count)
+        .cloned()
+        .collect();
     chosen.sort();
     chosen
 }
@@ -111,7 +114,12 @@ pub fn random_line_edits(base: &[&str], seed: u64) -> Vec<LineEdit> {
             EditSide::Theirs
         };
         let lines = (0..new_len)
-            .map(|line| format!("// merge test seed {seed} edit {} line {line}\n", edits.len()))
+            .map(|line| {
+                format!(
+                    "// merge test seed {seed} edit {} line {line}\n",
+                    edits.len()
+                )
+            })
             .collect();
         edits.push(LineEdit {
             side,
@@ -124,7 +132,7 @@ pub fn random_line_edits(base: &[&str], seed: u64) -> Vec<LineEdit> {
     edits
 }
 
-/// Whether a diff could also express deleting `start..end` as deleting a
+/// Returns whether a diff could also express deleting `start..end` as deleting a
 /// range shifted by one line.
 fn can_slide(base: &[&str], start: usize, end: usize) -> bool {
     let up = start > 0 && base[start - 1] == base[end - 1];
@@ -156,7 +164,7 @@ pub struct GitMerge {
 }
 
 /// Runs `git merge-file -p ours base theirs` on copies of the texts in a
-/// temporary folder, without reading any git configuration.
+/// temporary folder, without reading the system or global git configuration.
 pub fn git_merge_file(base: &str, ours: &str, theirs: &str) -> GitMerge {
     let dir = tempfile::tempdir().expect("a temporary folder can be created for git merge-file");
     for (name, text) in [("base", base), ("ours", ours), ("theirs", theirs)] {
@@ -171,7 +179,26 @@ pub fn git_merge_file(base: &str, ours: &str, theirs: &str) -> GitMerge {
         .output()
         .expect("git must be on PATH to compare merges with git merge-file");
     GitMerge {
-        text: String::from_utf8(output.stdout).expect("git merge-file prints the UTF-8 inputs back as UTF-8"),
+        text: String::from_utf8(output.stdout)
+            .expect("git merge-file prints the UTF-8 inputs back as UTF-8"),
         status: output.status.code().unwrap_or(-1),
+    }
+}
+
+/// Describes the first line where `actual` differs from git's output
+/// `expected`, for assertion messages that would otherwise print two whole
+/// files.
+pub fn first_difference(expected: &str, actual: &str) -> String {
+    let mut expected_lines = expected.split_inclusive('\n');
+    let mut actual_lines = actual.split_inclusive('\n');
+    let mut line = 1;
+    loop {
+        match (expected_lines.next(), actual_lines.next()) {
+            (Some(left), Some(right)) if left == right => line += 1,
+            (None, None) => return "no difference".to_owned(),
+            (left, right) => {
+                return format!("line {line} is {right:?} but git has {left:?}");
+            }
+        }
     }
 }
