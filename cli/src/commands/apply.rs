@@ -19,6 +19,23 @@ use super::tree;
 /// The change message of every write that sync sends.
 pub const SYNC_MESSAGE: &str = "weft sync";
 
+/// A test-only edit of a local file, given its full path.
+#[cfg(test)]
+pub(super) type FileEdit = Box<dyn FnOnce(&Path)>;
+
+#[cfg(test)]
+thread_local! {
+    /// A test-only callback that `send` takes and runs once, with the local
+    /// file's full path, between the write reply and the check of the local
+    /// file. Tests edit the file there, as a user could while sync runs,
+    /// because no request to a real server can time such an edit. It is a
+    /// thread-local rather than a `Syncer` field so that the constructors in
+    /// `sync` and `clone` stay unchanged. It fires only when the test awaits
+    /// the sync on its own thread, not in a spawned task.
+    pub(super) static AFTER_WRITE_REPLY: std::cell::RefCell<Option<FileEdit>> =
+        const { std::cell::RefCell::new(None) };
+}
+
 /// The result of one step, as printed.
 #[derive(Debug, Serialize)]
 pub struct Outcome {
@@ -159,6 +176,10 @@ impl Syncer<'_> {
         let reply = self
             .write(path, base.as_deref(), &payload, sent.executable)
             .await?;
+        #[cfg(test)]
+        if let Some(hook) = AFTER_WRITE_REPLY.with_borrow_mut(Option::take) {
+            hook(&self.root().join(path.as_str()));
+        }
 
         let merged = reply.disk_bytes()?;
         let merged_sha = sha256_hex(&merged);
@@ -213,8 +234,9 @@ impl Syncer<'_> {
                 self.client.write(&create).await
             }
             Err(error) if remote_code(&error) == Some("unknown_version") => Err(error.context(format!(
-                "the server does not know the base version of \"{}\", so this working copy does not belong to \
-                 its workspace; clone the workspace into a new folder and copy the file over",
+                "the server does not know the base version of \"{}\": the file was deleted and created again \
+                 there, or the server's store was replaced. The local file is kept as it is; clone the workspace \
+                 into a new folder and copy your change over",
                 path.as_str()
             ))),
             other => other,

@@ -1,237 +1,148 @@
-//! Sync steps against an in-process stand-in for `weft serve` on the
-//! loopback interface. The stand-in speaks the protocol's requests but
-//! merges naively: a write on an outdated base appends the written text to
-//! the current text and reports a `same-lines` overlap.
+//! Sync steps against the real server (`weft_sync_server::Server`), started
+//! in-process on 127.0.0.1 with port 0. The served folder, the store and the
+//! working copy live in a temporary folder. A second connection as
+//! `agent-b` makes the concurrent changes that the working copy syncs with.
 
-use std::collections::BTreeMap;
 use std::fs;
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
-use futures_util::{SinkExt, StreamExt};
-use serde_json::{Value, json};
-use tokio::net::TcpListener;
-use tokio_tungstenite::tungstenite::Message;
+use anyhow::{Context, Result, anyhow, bail};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use weft_sync_server::{Limits, Server, ServerConfig};
 
-use super::apply::{Outcome, Syncer};
+use super::apply::{AFTER_WRITE_REPLY, FileEdit, Outcome, Syncer};
 use super::plan::{Step, plan};
 use super::sync::server_files;
 use super::tree;
-use crate::client::Client;
+use crate::client::{Client, FileContent, FileEntry, Overlap, Payload, WriteRequest, remote_code};
+use crate::output;
 use crate::working_copy::{Config, State, WorkingCopy, sha256_hex};
 
-#[derive(Clone)]
-struct StoredFile {
-    text: String,
-    executable: bool,
-    version: Vec<String>,
-}
+const TOKEN: &str = "sync-test-token";
+const AGENT: &str = "agent-a";
+const OTHER_AGENT: &str = "agent-b";
 
-#[derive(Default)]
-struct Store {
-    files: BTreeMap<String, StoredFile>,
-    /// Versions of deleted files, which a write may be based on.
-    deleted: BTreeMap<String, Vec<String>>,
-    counter: u64,
-    /// A local file that the stand-in overwrites while handling a write,
-    /// as if the user edited it during the sync.
-    edit_during_write: Option<(PathBuf, String)>,
-}
+/// Content with NUL bytes, which the server stores as a bytes file.
+const BYTES_V1: &[u8] = b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR";
+const BYTES_V2: &[u8] = b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR\x00\x01";
+const BYTES_V3: &[u8] = b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR\x00\x02";
 
-impl Store {
-    fn next_version(&mut self, text: &str) -> Vec<String> {
-        self.counter += 1;
-        vec![sha256_hex(format!("{}:{text}", self.counter).as_bytes())]
-    }
-
-    fn put(&mut self, path: &str, text: &str) {
-        let version = self.next_version(text);
-        let file = StoredFile {
-            text: text.to_owned(),
-            executable: false,
-            version,
-        };
-        self.files.insert(path.to_owned(), file);
-    }
-}
-
-type Shared = Arc<Mutex<Store>>;
-
-fn content(path: &str, file: &StoredFile) -> Value {
-    json!({"path": path, "kind": "text", "text": file.text, "bom": false,
-           "executable": file.executable, "version": file.version})
-}
-
-fn not_found(path: &str) -> Value {
-    json!({"code": "not_found", "message": format!("file {path:?} not found"), "field": "path"})
-}
-
-fn handle(store: &Shared, request: &Value) -> Result<Value, Value> {
-    let mut store = store.lock().expect("store lock");
-    let path = request["path"].as_str().unwrap_or_default().to_owned();
-    match request["type"].as_str().unwrap_or_default() {
-        "hello" => Ok(json!({"agent": request["agent"], "actor": "00", "server": "stand-in"})),
-        "list" => {
-            let files: Vec<Value> = store
-                .files
-                .iter()
-                .map(|(path, file)| json!({"path": path, "kind": "text", "executable": file.executable, "version": file.version}))
-                .collect();
-            Ok(json!({ "files": files }))
-        }
-        "read" => store
-            .files
-            .get(&path)
-            .map(|file| content(&path, file))
-            .ok_or_else(|| not_found(&path)),
-        "delete" => match store.files.remove(&path) {
-            Some(file) => {
-                store.deleted.insert(path.clone(), file.version);
-                Ok(json!({ "path": path }))
-            }
-            None => Err(not_found(&path)),
-        },
-        kind @ ("write" | "create") => {
-            let base: Vec<String> =
-                serde_json::from_value(request["base"].clone()).unwrap_or_default();
-            let written = request["text"].as_str().unwrap_or_default().to_owned();
-            if let Some((local, text)) = store.edit_during_write.take() {
-                fs::write(local, text).expect("edit during write");
-            }
-            let (text, overlaps, created) = match store.files.get(&path) {
-                Some(current) if kind == "write" && current.version == base => {
-                    (written, json!([]), false)
-                }
-                Some(current) => {
-                    let overlap = json!({"id": "ov-1", "kind": "same-lines", "severity": "high", "path": path,
-                        "agents": ["agent-b", "agent-a"], "base_lines": {"start": 1, "end": 1},
-                        "current": "@@ -1 +1 @@\n-a\n+b\n", "incoming": "@@ -1 +1 @@\n-a\n+c\n"});
-                    (
-                        format!("{}{written}", current.text),
-                        json!([overlap]),
-                        false,
-                    )
-                }
-                None if base.is_empty() => (written, json!([]), true),
-                None if store.deleted.get(&path) == Some(&base) => (written, json!([]), false),
-                None => return Err(not_found(&path)),
-            };
-            let version = store.next_version(&text);
-            let executable = request["executable"].as_bool().unwrap_or(false);
-            let file = StoredFile {
-                text,
-                executable,
-                version,
-            };
-            let mut reply = content(&path, &file);
-            reply["overlaps"] = overlaps;
-            reply["created"] = Value::from(created);
-            store.files.insert(path, file);
-            Ok(reply)
-        }
-        other => {
-            Err(json!({"code": "invalid_request", "message": format!("unknown type {other}")}))
-        }
-    }
-}
-
-/// Starts the stand-in on 127.0.0.1 and returns its URL.
-async fn start(store: Shared) -> Result<String> {
-    let listener = TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("ws://{}", listener.local_addr()?);
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let store = store.clone();
-            tokio::spawn(async move {
-                let Ok(mut socket) = tokio_tungstenite::accept_async(stream).await else {
-                    return;
-                };
-                while let Some(Ok(Message::Text(text))) = socket.next().await {
-                    let Ok(request) = serde_json::from_str::<Value>(text.as_str()) else {
-                        return;
-                    };
-                    // An event before every reply, which the client must skip.
-                    let event = json!({"event": "changed", "path": "x"}).to_string();
-                    let reply = match handle(&store, &request) {
-                        Ok(result) => json!({"id": request["id"], "result": result}),
-                        Err(error) => json!({"id": request["id"], "error": error}),
-                    };
-                    let sent = socket.send(Message::text(event)).await;
-                    if sent.is_err() || socket.send(Message::text(reply.to_string())).await.is_err()
-                    {
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    Ok(url)
-}
-
-/// A working copy at `root` synced once against the stand-in.
+/// A real server serving a temporary folder, and a working copy of it.
 struct Fixture {
-    store: Shared,
     url: String,
     root: PathBuf,
+    shutdown: oneshot::Sender<()>,
+    server_task: JoinHandle<()>,
     _dir: tempfile::TempDir,
 }
 
 impl Fixture {
-    async fn new(files: &[(&str, &str)]) -> Result<Fixture> {
-        let store: Shared = Arc::default();
-        for (path, text) in files {
-            store.lock().expect("store lock").put(path, text);
-        }
-        let url = start(store.clone()).await?;
+    /// Starts a server that imports `files` and creates an empty working
+    /// copy for it, not yet synced.
+    async fn serve(files: &[(&str, &[u8])]) -> Result<Fixture> {
         let dir = tempfile::tempdir()?;
+        let served = dir.path().join("served");
+        fs::create_dir(&served)?;
+        for (path, bytes) in files {
+            let full = served.join(path);
+            if let Some(parent) = full.parent() {
+                fs::create_dir_all(parent)?;
+            }
+            fs::write(&full, bytes)?;
+        }
+
+        let config = ServerConfig {
+            root: served,
+            store_dir: dir.path().join("store"),
+            listen: "127.0.0.1:0".parse()?,
+            token: Some(TOKEN.to_owned()),
+            limits: Limits::default(),
+        };
+        let server = Server::start(config).await?;
+        let url = format!("ws://{}", server.local_addr());
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        let server_task = tokio::spawn(server.run_until(async {
+            // A dropped sender stops the server as well.
+            let _ = stopped.await;
+        }));
+
         let root = dir.path().join("copy");
         fs::create_dir(&root)?;
         let config = Config {
             server: url.clone(),
-            agent: "agent-a".into(),
+            agent: AGENT.into(),
         };
-        WorkingCopy::init(&root, config, Some("token"))?;
-        let fixture = Fixture {
-            store,
+        WorkingCopy::init(&root, config, Some(TOKEN))?;
+        Ok(Fixture {
             url,
             root,
+            shutdown,
+            server_task,
             _dir: dir,
-        };
-        fixture.sync().await?;
+        })
+    }
+
+    /// Starts a server that imports the text `files` and syncs a working
+    /// copy with it once, which adds every file.
+    async fn synced(files: &[(&str, &str)]) -> Result<Fixture> {
+        let files: Vec<(&str, &[u8])> = files
+            .iter()
+            .map(|(path, text)| (*path, text.as_bytes()))
+            .collect();
+        let fixture = Fixture::serve(&files).await?;
+        let actions = fixture.sync().await?;
+        if actions.len() != files.len() || actions.iter().any(|(action, _)| action != "added") {
+            bail!("the first sync should add every file, but returned {actions:?}");
+        }
         Ok(fixture)
     }
 
-    /// Runs the steps of one sync and returns each outcome as
-    /// `(action, path)`, or `("failed", path)`.
+    /// Stops the server and waits until it has shut down.
+    async fn stop(self) -> Result<()> {
+        // An error means the server already stopped, which the join reports.
+        let _ = self.shutdown.send(());
+        self.server_task.await.context("the server task failed")
+    }
+
+    /// Runs one sync and returns each outcome as `(action, path)`, with
+    /// `failed` as the action of a step that returned an error.
     async fn sync(&self) -> Result<Vec<(String, String)>> {
-        Ok(self
-            .sync_outcomes()
-            .await?
-            .into_iter()
-            .map(|(path, outcome)| match outcome {
-                Ok(outcome) => (outcome.action.to_owned(), path),
-                Err(_) => ("failed".to_owned(), path),
-            })
-            .collect())
+        let outcomes = self.sync_outcomes().await?;
+        Ok(actions(&outcomes))
     }
 
     async fn sync_outcomes(&self) -> Result<Vec<(String, Result<Outcome>)>> {
-        let working_copy = WorkingCopy::open(&self.root)?;
-        let state = working_copy.load_state()?;
-        let mut client = Client::connect(&self.url, Some("token")).await?;
-        client.hello("agent-a").await?;
+        let steps = self.plan().await?;
+        self.apply(&steps).await
+    }
+
+    /// Computes the steps of a sync from the working copy and the server's
+    /// listing, the way `weft sync` does.
+    async fn plan(&self) -> Result<Vec<Step>> {
+        let state = self.state()?;
+        let mut client = self.connect(AGENT).await?;
         let server = server_files(client.list().await?);
         let local = tree::scan(&self.root)?;
-        let steps: Vec<Step> = plan(&local, &state.files, &server);
+        Ok(plan(&local, &state.files, &server))
+    }
+
+    /// Carries out `steps` over a new connection and returns each outcome
+    /// with its path. Steps without a visible outcome are left out.
+    async fn apply(&self, steps: &[Step]) -> Result<Vec<(String, Result<Outcome>)>> {
+        let working_copy = WorkingCopy::open(&self.root)?;
+        let state = working_copy.load_state()?;
+        let mut client = self.connect(AGENT).await?;
         let mut syncer = Syncer {
             working_copy: &working_copy,
             client: &mut client,
-            agent: "agent-a",
+            agent: AGENT,
             state,
         };
         let mut outcomes = Vec::new();
-        for step in &steps {
+        for step in steps {
             if let Some(outcome) = syncer.apply(step).await.transpose() {
                 outcomes.push((step.path.clone(), outcome));
             }
@@ -239,17 +150,127 @@ impl Fixture {
         Ok(outcomes)
     }
 
+    async fn connect(&self, agent: &str) -> Result<Client> {
+        let mut client = Client::connect(&self.url, Some(TOKEN)).await?;
+        client.hello(agent).await?;
+        Ok(client)
+    }
+
+    /// Writes `payload` to `path` as `agent-b`, based on the server's
+    /// current version, and returns the reply.
+    async fn other_write(
+        &self,
+        path: &str,
+        payload: &Payload,
+        executable: bool,
+    ) -> Result<FileContent> {
+        let mut client = self.connect(OTHER_AGENT).await?;
+        let current = client.read(path).await?;
+        let request = WriteRequest {
+            path,
+            base: Some(&current.version),
+            payload,
+            executable: Some(executable),
+            message: "concurrent edit",
+            write_id: &super::new_write_id(OTHER_AGENT),
+        };
+        client.write(&request).await
+    }
+
+    /// Writes `text` to the existing `path` as `agent-b`.
+    async fn other_write_text(&self, path: &str, text: &str) -> Result<FileContent> {
+        self.other_write(path, &Payload::Text(text.to_owned()), false)
+            .await
+    }
+
+    /// Creates `path` with `text` as `agent-b`.
+    async fn other_create(&self, path: &str, text: &str) -> Result<FileContent> {
+        let mut client = self.connect(OTHER_AGENT).await?;
+        let request = WriteRequest {
+            path,
+            base: None,
+            payload: &Payload::Text(text.to_owned()),
+            executable: Some(false),
+            message: "concurrent create",
+            write_id: &super::new_write_id(OTHER_AGENT),
+        };
+        client.write(&request).await
+    }
+
+    /// Deletes `path` on the server as `agent-b`.
+    async fn other_delete(&self, path: &str) -> Result<()> {
+        self.connect(OTHER_AGENT).await?.delete(path).await
+    }
+
+    /// Reads `path` from the server, or returns `None` when the server has
+    /// no such file.
+    async fn server_read(&self, path: &str) -> Result<Option<FileContent>> {
+        let mut client = self.connect(OTHER_AGENT).await?;
+        match client.read(path).await {
+            Ok(content) => Ok(Some(content)),
+            Err(error) if remote_code(&error) == Some("not_found") => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
+    async fn server_text(&self, path: &str) -> Result<Option<String>> {
+        let content = self.server_read(path).await?;
+        Ok(content.and_then(|content| content.text))
+    }
+
+    async fn server_listing(&self) -> Result<Vec<FileEntry>> {
+        self.connect(OTHER_AGENT).await?.list().await
+    }
+
     fn state(&self) -> Result<State> {
         WorkingCopy::open(&self.root)?.load_state()
     }
 
-    fn local(&self, path: &str) -> Result<String> {
-        fs::read_to_string(self.root.join(path)).with_context(|| format!("reading local {path}"))
+    fn save_state(&self, state: &State) -> Result<()> {
+        WorkingCopy::open(&self.root)?.save_state(state)
     }
 
-    fn server_text(&self, path: &str) -> Option<String> {
-        let store = self.store.lock().expect("store lock");
-        store.files.get(path).map(|file| file.text.clone())
+    fn path(&self, path: &str) -> PathBuf {
+        self.root.join(path)
+    }
+
+    fn local(&self, path: &str) -> Result<String> {
+        fs::read_to_string(self.path(path)).with_context(|| format!("reading local {path}"))
+    }
+
+    fn write_local(&self, path: &str, content: impl AsRef<[u8]>) -> Result<()> {
+        let full = self.path(path);
+        if let Some(parent) = full.parent() {
+            fs::create_dir_all(parent)?;
+        }
+        fs::write(&full, content).with_context(|| format!("writing local {path}"))
+    }
+}
+
+fn actions(outcomes: &[(String, Result<Outcome>)]) -> Vec<(String, String)> {
+    outcomes
+        .iter()
+        .map(|(path, outcome)| match outcome {
+            Ok(outcome) => (outcome.action.to_owned(), path.clone()),
+            Err(_) => ("failed".to_owned(), path.clone()),
+        })
+        .collect()
+}
+
+/// Returns the only outcome of a sync, which must have succeeded.
+fn single_outcome(outcomes: Vec<(String, Result<Outcome>)>) -> Result<Outcome> {
+    let count = outcomes.len();
+    let mut outcomes = outcomes.into_iter();
+    let (Some((_, outcome)), None) = (outcomes.next(), outcomes.next()) else {
+        bail!("expected one outcome, got {count}");
+    };
+    outcome.map_err(|error| anyhow!("the step failed: {error:#}"))
+}
+
+fn single_overlap(outcome: &Outcome) -> Result<&Overlap> {
+    match outcome.overlaps.as_slice() {
+        [overlap] => Ok(overlap),
+        overlaps => bail!("expected one overlap, got {overlaps:?}"),
     }
 }
 
@@ -257,198 +278,484 @@ fn pair(action: &str, path: &str) -> (String, String) {
     (action.to_owned(), path.to_owned())
 }
 
+#[cfg(unix)]
+fn is_executable(path: &Path) -> Result<bool> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = fs::metadata(path)?.permissions().mode();
+    Ok(mode & 0o111 != 0)
+}
+
 #[tokio::test]
 async fn first_sync_adds_server_files() -> Result<()> {
-    let fixture = Fixture::new(&[("src/lib.rs", "fn a() {}\n"), ("README.md", "hi\n")]).await?;
+    let files: [(&str, &[u8]); 2] = [("src/lib.rs", b"fn a() {}\n"), ("README.md", b"hi\n")];
+    let fixture = Fixture::serve(&files).await?;
+
+    assert_eq!(
+        fixture.sync().await?,
+        [pair("added", "README.md"), pair("added", "src/lib.rs")]
+    );
     assert_eq!(fixture.local("src/lib.rs")?, "fn a() {}\n");
     assert_eq!(fixture.local("README.md")?, "hi\n");
+
     let state = fixture.state()?;
+    let listing = fixture.server_listing().await?;
+    let server_lib = listing
+        .iter()
+        .find(|entry| entry.path == "src/lib.rs")
+        .context("src/lib.rs in the listing")?;
     assert_eq!(state.files["src/lib.rs"].sha256, sha256_hex(b"fn a() {}\n"));
+    assert_eq!(state.files["src/lib.rs"].base, server_lib.version);
     assert!(
         fixture.sync().await?.is_empty(),
         "a second sync has nothing to do"
     );
-    Ok(())
+    fixture.stop().await
 }
 
 #[tokio::test]
 async fn local_edit_is_sent() -> Result<()> {
-    let fixture = Fixture::new(&[("a.txt", "one\n")]).await?;
-    fs::write(fixture.root.join("a.txt"), "two\n")?;
+    let fixture = Fixture::synced(&[("a.txt", "one\n")]).await?;
+    fixture.write_local("a.txt", "two\n")?;
+
     assert_eq!(fixture.sync().await?, [pair("sent", "a.txt")]);
-    assert_eq!(fixture.server_text("a.txt").as_deref(), Some("two\n"));
+    assert_eq!(
+        fixture.server_text("a.txt").await?.as_deref(),
+        Some("two\n")
+    );
     assert!(fixture.sync().await?.is_empty());
-    Ok(())
+    fixture.stop().await
 }
 
 #[tokio::test]
-async fn concurrent_edits_are_merged_locally() -> Result<()> {
-    let fixture = Fixture::new(&[("a.txt", "one\n")]).await?;
-    fixture
-        .store
-        .lock()
-        .expect("store lock")
-        .put("a.txt", "server\n");
-    fs::write(fixture.root.join("a.txt"), "local\n")?;
+async fn same_line_edits_merge_with_overlap() -> Result<()> {
+    let fixture = Fixture::synced(&[("a.txt", "one\n")]).await?;
+    fixture.other_write_text("a.txt", "server\n").await?;
+    fixture.write_local("a.txt", "local\n")?;
 
-    let outcomes = fixture.sync_outcomes().await?;
-    let (path, outcome) = outcomes.first().context("one outcome")?;
-    let outcome = outcome
-        .as_ref()
-        .map_err(|error| anyhow::anyhow!("{error:#}"))?;
-    assert_eq!(path, "a.txt");
+    let outcome = single_outcome(fixture.sync_outcomes().await?)?;
+    assert_eq!(outcome.path, "a.txt");
     assert_eq!(outcome.action, "merged");
-    assert_eq!(outcome.overlaps.len(), 1);
+    // The merged text keeps the current line whole, then the written line.
     assert_eq!(fixture.local("a.txt")?, "server\nlocal\n");
+    assert_eq!(
+        fixture.server_text("a.txt").await?.as_deref(),
+        Some("server\nlocal\n")
+    );
+
+    let overlap = single_overlap(&outcome)?;
+    let lines = overlap.base_lines.context("base_lines of the overlap")?;
+    assert_eq!(overlap.kind, "same-lines");
+    assert_eq!(overlap.severity, "high");
+    assert_eq!(overlap.agents, [OTHER_AGENT, AGENT]);
+    assert_eq!((lines.start, lines.end), (1, 1));
+    assert_eq!(
+        overlap.current.as_deref(),
+        Some("@@ -1 +1 @@\n-one\n+server\n")
+    );
+    assert_eq!(
+        overlap.incoming.as_deref(),
+        Some("@@ -1 +1 @@\n-one\n+local\n")
+    );
     assert!(fixture.sync().await?.is_empty());
-    Ok(())
+    fixture.stop().await
+}
+
+#[tokio::test]
+async fn merge_overlap_is_printed() -> Result<()> {
+    let fixture = Fixture::synced(&[("a.txt", "one\n")]).await?;
+    fixture.other_write_text("a.txt", "server\n").await?;
+    fixture.write_local("a.txt", "local\n")?;
+
+    let outcome = single_outcome(fixture.sync_outcomes().await?)?;
+    let overlap = single_overlap(&outcome)?;
+    let printed = output::overlap(&outcome.path, overlap);
+    let expected = "overlap same-lines (high) a.txt lines 1-1 with agent-b\n  \
+                    current:\n    @@ -1 +1 @@\n    -one\n    +server\n  \
+                    incoming:\n    @@ -1 +1 @@\n    -one\n    +local";
+    assert_eq!(printed, expected);
+
+    let json = serde_json::to_value(&outcome)?;
+    assert_eq!(json["action"], "merged");
+    assert_eq!(json["overlaps"][0]["kind"], "same-lines");
+    assert_eq!(json["overlaps"][0]["severity"], "high");
+    assert_eq!(json["overlaps"][0]["base_lines"]["start"], 1);
+    fixture.stop().await
+}
+
+#[tokio::test]
+async fn different_lines_merge_cleanly() -> Result<()> {
+    let fixture = Fixture::synced(&[("a.txt", "a\nb\nc\n")]).await?;
+    fixture.other_write_text("a.txt", "A\nb\nc\n").await?;
+    fixture.write_local("a.txt", "a\nb\nC\n")?;
+
+    let outcome = single_outcome(fixture.sync_outcomes().await?)?;
+    assert_eq!(outcome.action, "merged");
+    assert!(outcome.overlaps.is_empty(), "{:?}", outcome.overlaps);
+    assert_eq!(fixture.local("a.txt")?, "A\nb\nC\n");
+    assert_eq!(
+        fixture.server_text("a.txt").await?.as_deref(),
+        Some("A\nb\nC\n")
+    );
+    assert!(fixture.sync().await?.is_empty());
+    fixture.stop().await
 }
 
 #[tokio::test]
 async fn server_edit_updates_local() -> Result<()> {
-    let fixture = Fixture::new(&[("a.txt", "one\n")]).await?;
-    fixture
-        .store
-        .lock()
-        .expect("store lock")
-        .put("a.txt", "two\n");
+    let fixture = Fixture::synced(&[("a.txt", "one\n")]).await?;
+    let reply = fixture.other_write_text("a.txt", "two\n").await?;
+
     assert_eq!(fixture.sync().await?, [pair("updated", "a.txt")]);
     assert_eq!(fixture.local("a.txt")?, "two\n");
-    Ok(())
+    assert_eq!(fixture.state()?.files["a.txt"].base, reply.version);
+    assert!(fixture.sync().await?.is_empty());
+    fixture.stop().await
 }
 
 #[tokio::test]
 async fn deletions_travel_both_ways() -> Result<()> {
-    let fixture = Fixture::new(&[("gone-local.txt", "x\n"), ("gone-server.txt", "y\n")]).await?;
-    fs::remove_file(fixture.root.join("gone-local.txt"))?;
-    fixture
-        .store
-        .lock()
-        .expect("store lock")
-        .files
-        .remove("gone-server.txt");
+    let fixture = Fixture::synced(&[("gone-local.txt", "x\n"), ("gone-server.txt", "y\n")]).await?;
+    fs::remove_file(fixture.path("gone-local.txt"))?;
+    fixture.other_delete("gone-server.txt").await?;
 
-    let actions = fixture.sync().await?;
     assert_eq!(
-        actions,
+        fixture.sync().await?,
         [
             pair("removed", "gone-local.txt"),
             pair("deleted", "gone-server.txt")
         ]
     );
-    assert_eq!(fixture.server_text("gone-local.txt"), None);
-    assert!(!fixture.root.join("gone-server.txt").exists());
+    assert!(fixture.server_read("gone-local.txt").await?.is_none());
+    assert!(fixture.server_listing().await?.is_empty());
+    assert!(!fixture.path("gone-server.txt").exists());
     assert!(fixture.state()?.files.is_empty());
-    Ok(())
+    assert!(fixture.sync().await?.is_empty());
+    fixture.stop().await
+}
+
+#[tokio::test]
+async fn deletion_on_both_sides_forgets_base() -> Result<()> {
+    let fixture = Fixture::synced(&[("a.txt", "one\n")]).await?;
+    fs::remove_file(fixture.path("a.txt"))?;
+    fixture.other_delete("a.txt").await?;
+
+    assert!(
+        fixture.sync().await?.is_empty(),
+        "forgetting a base prints nothing"
+    );
+    assert!(fixture.state()?.files.is_empty());
+    fixture.stop().await
 }
 
 #[tokio::test]
 async fn new_local_file_is_created() -> Result<()> {
-    let fixture = Fixture::new(&[]).await?;
-    fs::create_dir_all(fixture.root.join("notes"))?;
-    fs::write(fixture.root.join("notes/todo.md"), "- ship\n")?;
+    let fixture = Fixture::synced(&[]).await?;
+    fixture.write_local("notes/todo.md", "- ship\n")?;
+
     assert_eq!(fixture.sync().await?, [pair("created", "notes/todo.md")]);
     assert_eq!(
-        fixture.server_text("notes/todo.md").as_deref(),
+        fixture.server_text("notes/todo.md").await?.as_deref(),
         Some("- ship\n")
     );
-    Ok(())
+    assert!(fixture.sync().await?.is_empty());
+    fixture.stop().await
+}
+
+#[tokio::test]
+async fn create_of_existing_path_merges() -> Result<()> {
+    let fixture = Fixture::synced(&[]).await?;
+    fixture.other_create("notes.md", "server\n").await?;
+    fixture.write_local("notes.md", "local\n")?;
+
+    let outcome = single_outcome(fixture.sync_outcomes().await?)?;
+    assert_eq!(outcome.action, "merged");
+    // Both agents added the file, so the write merges with an empty base
+    // and keeps both texts.
+    assert_eq!(fixture.local("notes.md")?, "server\nlocal\n");
+    assert_eq!(
+        fixture.server_text("notes.md").await?.as_deref(),
+        Some("server\nlocal\n")
+    );
+    let overlap = single_overlap(&outcome)?;
+    let lines = overlap.base_lines.context("base_lines of the overlap")?;
+    assert_eq!(overlap.kind, "same-lines");
+    assert_eq!(overlap.agents, [OTHER_AGENT, AGENT]);
+    assert_eq!((lines.start, lines.end), (1, 0));
+    assert!(fixture.sync().await?.is_empty());
+    fixture.stop().await
 }
 
 #[tokio::test]
 async fn local_deletion_of_server_change_restores() -> Result<()> {
-    let fixture = Fixture::new(&[("a.txt", "one\n")]).await?;
-    fs::remove_file(fixture.root.join("a.txt"))?;
-    fixture
-        .store
-        .lock()
-        .expect("store lock")
-        .put("a.txt", "two\n");
-    assert_eq!(fixture.sync().await?, [pair("restored", "a.txt")]);
+    let fixture = Fixture::synced(&[("a.txt", "one\n")]).await?;
+    fs::remove_file(fixture.path("a.txt"))?;
+    fixture.other_write_text("a.txt", "two\n").await?;
+
+    let outcome = single_outcome(fixture.sync_outcomes().await?)?;
+    assert_eq!(outcome.action, "restored");
+    assert!(outcome.note.is_some(), "a restore explains itself");
     assert_eq!(fixture.local("a.txt")?, "two\n");
-    Ok(())
+    assert!(fixture.sync().await?.is_empty());
+    fixture.stop().await
 }
 
 #[tokio::test]
 async fn edit_of_server_deleted_file_restores_it() -> Result<()> {
-    let fixture = Fixture::new(&[("a.txt", "one\n")]).await?;
-    {
-        let mut store = fixture.store.lock().expect("store lock");
-        let removed = store
-            .files
-            .remove("a.txt")
-            .context("file on the stand-in")?;
-        store.deleted.insert("a.txt".into(), removed.version);
-    }
-    fs::write(fixture.root.join("a.txt"), "kept alive\n")?;
+    let fixture = Fixture::synced(&[("a.txt", "one\n")]).await?;
+    fixture.other_delete("a.txt").await?;
+    fixture.write_local("a.txt", "kept alive\n")?;
+
     assert_eq!(fixture.sync().await?, [pair("sent", "a.txt")]);
     assert_eq!(
-        fixture.server_text("a.txt").as_deref(),
+        fixture.server_text("a.txt").await?.as_deref(),
         Some("kept alive\n")
     );
-    Ok(())
+    let listing = fixture.server_listing().await?;
+    let paths: Vec<&str> = listing.iter().map(|entry| entry.path.as_str()).collect();
+    assert_eq!(paths, ["a.txt"]);
+    assert!(fixture.sync().await?.is_empty());
+    fixture.stop().await
 }
 
 #[tokio::test]
 async fn file_changed_during_sync_is_kept() -> Result<()> {
-    let fixture = Fixture::new(&[("a.txt", "one\n")]).await?;
+    let fixture = Fixture::synced(&[("a.txt", "one\n")]).await?;
     let base_before = fixture.state()?.files["a.txt"].base.clone();
-    {
-        let mut store = fixture.store.lock().expect("store lock");
-        store.put("a.txt", "server\n");
-        store.edit_during_write = Some((fixture.root.join("a.txt"), "edited again\n".into()));
-    }
-    fs::write(fixture.root.join("a.txt"), "local\n")?;
+    fixture.other_write_text("a.txt", "server\n").await?;
+    fixture.write_local("a.txt", "local\n")?;
+    let edit: FileEdit = Box::new(|full_path| {
+        fs::write(full_path, "edited again\n").expect("edit the file while sync runs");
+    });
+    AFTER_WRITE_REPLY.set(Some(edit));
 
-    assert_eq!(fixture.sync().await?, [pair("kept", "a.txt")]);
+    let outcome = single_outcome(fixture.sync_outcomes().await?)?;
+    assert!(
+        AFTER_WRITE_REPLY.with_borrow(Option::is_none),
+        "the write reply ran the edit"
+    );
+    assert_eq!(outcome.action, "kept");
+    assert!(outcome.note.is_some(), "a kept file explains itself");
+    assert_eq!(
+        single_overlap(&outcome)?.kind,
+        "same-lines",
+        "the overlaps of the write are still reported"
+    );
     assert_eq!(fixture.local("a.txt")?, "edited again\n");
     assert_eq!(fixture.state()?.files["a.txt"].base, base_before);
-    Ok(())
+    assert_eq!(
+        fixture.server_text("a.txt").await?.as_deref(),
+        Some("server\nlocal\n")
+    );
+
+    // The next sync sends the edit based on the kept base.
+    let outcome = single_outcome(fixture.sync_outcomes().await?)?;
+    assert_eq!(outcome.action, "merged");
+    assert!(fixture.sync().await?.is_empty());
+    fixture.stop().await
+}
+
+#[tokio::test]
+async fn local_change_after_plan_is_kept() -> Result<()> {
+    let fixture = Fixture::synced(&[("a.txt", "one\n")]).await?;
+    let base_before = fixture.state()?.files["a.txt"].base.clone();
+    fixture.other_write_text("a.txt", "two\n").await?;
+
+    let steps = fixture.plan().await?;
+    fixture.write_local("a.txt", "local\n")?;
+    let outcome = single_outcome(fixture.apply(&steps).await?)?;
+    assert_eq!(outcome.action, "kept");
+    assert_eq!(fixture.local("a.txt")?, "local\n");
+    assert_eq!(fixture.state()?.files["a.txt"].base, base_before);
+
+    let outcome = single_outcome(fixture.sync_outcomes().await?)?;
+    assert_eq!(outcome.action, "merged");
+    assert_eq!(fixture.local("a.txt")?, "two\nlocal\n");
+    fixture.stop().await
 }
 
 #[tokio::test]
 async fn reserved_server_path_is_skipped() -> Result<()> {
-    let fixture = Fixture::new(&[]).await?;
-    fixture
-        .store
-        .lock()
-        .expect("store lock")
-        .put(".weft/config.json", "{}");
+    let files: [(&str, &[u8]); 1] = [(".weft/config.json", b"{}")];
+    let fixture = Fixture::serve(&files).await?;
+
     assert_eq!(
         fixture.sync().await?,
         [pair("skipped", ".weft/config.json")]
     );
-    let config = fs::read_to_string(fixture.root.join(".weft/config.json"))?;
-    assert!(config.contains("agent-a"));
-    Ok(())
+    let config = fixture.local(".weft/config.json")?;
+    assert!(config.contains(AGENT), "the working copy's config stays");
+    fixture.stop().await
 }
 
 #[cfg(unix)]
 #[tokio::test]
 async fn executable_bit_is_sent() -> Result<()> {
     use std::os::unix::fs::PermissionsExt as _;
-    let fixture = Fixture::new(&[("run.sh", "#!/bin/sh\n")]).await?;
-    fs::set_permissions(
-        fixture.root.join("run.sh"),
-        fs::Permissions::from_mode(0o755),
-    )?;
+    let fixture = Fixture::synced(&[("run.sh", "#!/bin/sh\n")]).await?;
+    fs::set_permissions(fixture.path("run.sh"), fs::Permissions::from_mode(0o755))?;
+
     assert_eq!(fixture.sync().await?, [pair("sent", "run.sh")]);
-    let store = fixture.store.lock().expect("store lock");
-    assert!(store.files["run.sh"].executable);
-    Ok(())
+    let server = fixture.server_read("run.sh").await?.context("run.sh")?;
+    assert!(server.executable);
+    assert!(fixture.state()?.files["run.sh"].executable);
+    assert!(fixture.sync().await?.is_empty());
+    fixture.stop().await
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn server_executable_bit_updates_local() -> Result<()> {
+    let fixture = Fixture::synced(&[("run.sh", "#!/bin/sh\n")]).await?;
+    let payload = Payload::Text("#!/bin/sh\n".to_owned());
+    fixture.other_write("run.sh", &payload, true).await?;
+
+    assert_eq!(fixture.sync().await?, [pair("updated", "run.sh")]);
+    assert!(is_executable(&fixture.path("run.sh"))?);
+    assert!(fixture.sync().await?.is_empty());
+    fixture.stop().await
+}
+
+#[tokio::test]
+async fn bytes_file_travels_both_ways() -> Result<()> {
+    let files: [(&str, &[u8]); 1] = [("logo.png", BYTES_V1)];
+    let fixture = Fixture::serve(&files).await?;
+    assert_eq!(fixture.sync().await?, [pair("added", "logo.png")]);
+    assert_eq!(fs::read(fixture.path("logo.png"))?, BYTES_V1);
+
+    fixture.write_local("logo.png", BYTES_V2)?;
+    assert_eq!(fixture.sync().await?, [pair("sent", "logo.png")]);
+    let server = fixture.server_read("logo.png").await?.context("logo.png")?;
+    assert_eq!(server.kind, "bytes");
+    assert_eq!(server.disk_bytes()?, BYTES_V2);
+    assert!(fixture.sync().await?.is_empty());
+    fixture.stop().await
+}
+
+#[tokio::test]
+async fn concurrent_bytes_edits_report_overlap() -> Result<()> {
+    let files: [(&str, &[u8]); 1] = [("logo.png", BYTES_V1)];
+    let fixture = Fixture::serve(&files).await?;
+    assert_eq!(fixture.sync().await?, [pair("added", "logo.png")]);
+    let payload = Payload::Bytes(BYTES_V2.to_vec());
+    fixture.other_write("logo.png", &payload, false).await?;
+    fixture.write_local("logo.png", BYTES_V3)?;
+
+    // The last write wins, so the reply is the sent content and nothing is
+    // written back. The binary overlap reports that agent-b's bytes were
+    // replaced.
+    let outcome = single_outcome(fixture.sync_outcomes().await?)?;
+    assert_eq!(outcome.action, "sent");
+    assert_eq!(single_overlap(&outcome)?.kind, "binary");
+    assert_eq!(fs::read(fixture.path("logo.png"))?, BYTES_V3);
+    let server = fixture.server_read("logo.png").await?.context("logo.png")?;
+    let data = server.data.as_deref().context("data of a bytes file")?;
+    assert_eq!(BASE64.decode(data)?, BYTES_V3);
+    assert!(fixture.sync().await?.is_empty());
+    fixture.stop().await
+}
+
+#[tokio::test]
+async fn text_file_becoming_bytes_is_sent() -> Result<()> {
+    let fixture = Fixture::synced(&[("a.txt", "one\n")]).await?;
+    fixture.write_local("a.txt", b"one\x00\n")?;
+
+    assert_eq!(fixture.sync().await?, [pair("sent", "a.txt")]);
+    let server = fixture.server_read("a.txt").await?.context("a.txt")?;
+    assert_eq!(server.kind, "bytes");
+    assert_eq!(server.disk_bytes()?, b"one\x00\n");
+
+    fixture.write_local("a.txt", "back\n")?;
+    assert_eq!(fixture.sync().await?, [pair("sent", "a.txt")]);
+    let server = fixture.server_read("a.txt").await?.context("a.txt")?;
+    assert_eq!(server.kind, "text");
+    assert_eq!(server.text.as_deref(), Some("back\n"));
+    assert!(fixture.sync().await?.is_empty());
+    fixture.stop().await
+}
+
+#[tokio::test]
+async fn byte_order_mark_round_trips() -> Result<()> {
+    let fixture = Fixture::synced(&[("a.txt", "one\n")]).await?;
+    fixture.write_local("a.txt", "\u{feff}one\n")?;
+
+    assert_eq!(fixture.sync().await?, [pair("sent", "a.txt")]);
+    let server = fixture.server_read("a.txt").await?.context("a.txt")?;
+    assert!(server.bom);
+    assert_eq!(server.text.as_deref(), Some("one\n"));
+    assert!(fixture.sync().await?.is_empty());
+    fixture.stop().await
+}
+
+#[tokio::test]
+async fn line_ending_only_edit_is_reverted() -> Result<()> {
+    let fixture = Fixture::synced(&[("a.txt", "x\r\ny\r\n")]).await?;
+    fixture.write_local("a.txt", "x\ny\n")?;
+
+    // The server keeps the stored line endings of lines whose only change
+    // is their line ending, so sync writes them back.
+    let outcome = single_outcome(fixture.sync_outcomes().await?)?;
+    assert_eq!(outcome.action, "merged");
+    assert!(outcome.overlaps.is_empty(), "{:?}", outcome.overlaps);
+    assert_eq!(fixture.local("a.txt")?, "x\r\ny\r\n");
+    assert!(fixture.sync().await?.is_empty());
+    fixture.stop().await
+}
+
+#[tokio::test]
+async fn unknown_base_fails_only_its_file() -> Result<()> {
+    let fixture = Fixture::synced(&[("a.txt", "one\n"), ("b.txt", "one\n")]).await?;
+    let mut state = fixture.state()?;
+    let tracked = state.files.get_mut("a.txt").context("a.txt in the state")?;
+    tracked.base = vec!["ab".repeat(32)];
+    fixture.save_state(&state)?;
+    fixture.write_local("a.txt", "two\n")?;
+    fixture.write_local("b.txt", "two\n")?;
+
+    let outcomes = fixture.sync_outcomes().await?;
+    assert_eq!(
+        actions(&outcomes),
+        [pair("failed", "a.txt"), pair("sent", "b.txt")]
+    );
+    let Some((_, Err(error))) = outcomes.first() else {
+        bail!("a.txt should fail");
+    };
+    assert_eq!(remote_code(error), Some("unknown_version"));
+    assert!(
+        format!("{error:#}").contains("clone the workspace into a new folder"),
+        "the error names the fix: {error:#}"
+    );
+    assert_eq!(
+        fixture.server_text("a.txt").await?.as_deref(),
+        Some("one\n")
+    );
+    fixture.stop().await
+}
+
+#[tokio::test]
+async fn folder_in_the_way_fails_add() -> Result<()> {
+    let fixture = Fixture::synced(&[]).await?;
+    fixture.other_create("docs", "a file\n").await?;
+    fs::create_dir(fixture.path("docs"))?;
+
+    let outcomes = fixture.sync_outcomes().await?;
+    assert_eq!(actions(&outcomes), [pair("failed", "docs")]);
+    assert!(fixture.path("docs").is_dir(), "the folder stays");
+    assert!(!fixture.state()?.files.contains_key("docs"));
+    fixture.stop().await
 }
 
 #[tokio::test]
 async fn remote_error_keeps_code() -> Result<()> {
-    let fixture = Fixture::new(&[]).await?;
-    let mut client = Client::connect(&fixture.url, None).await?;
-    client.hello("agent-a").await?;
+    let fixture = Fixture::synced(&[]).await?;
+    let mut client = fixture.connect(AGENT).await?;
+
     let error = client.read("missing.txt").await.expect_err("missing file");
-    assert_eq!(crate::client::remote_code(&error), Some("not_found"));
+    assert_eq!(remote_code(&error), Some("not_found"));
     assert!(
         !client.is_closed(),
         "an error reply leaves the connection open"
     );
     client.list().await?;
-    Ok(())
+    drop(client);
+    fixture.stop().await
 }
