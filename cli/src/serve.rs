@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
+use tokio::signal::unix::{Signal, SignalKind, signal};
 use weft_sync_server::{Limits, Server, ServerConfig};
 
 /// Options of `weft serve`.
@@ -51,6 +52,10 @@ pub fn run(options: ServeOptions) -> anyhow::Result<()> {
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async move {
+        // Install the signal handlers before announcing the address, so a
+        // SIGTERM sent right after the line is read shuts down cleanly
+        // instead of killing the process.
+        let signals = ShutdownSignals::install()?;
         let server = Server::start(config).await?;
 
         // The one line on stdout: scripts and tests read the address here.
@@ -60,25 +65,30 @@ pub fn run(options: ServeOptions) -> anyhow::Result<()> {
             .context("cannot write the listening address to stdout")?;
         drop(stdout);
 
-        server.run_until(shutdown_signal()).await;
+        server.run_until(signals.wait()).await;
         Ok(())
     })
 }
 
-/// Completes on SIGINT or SIGTERM.
-async fn shutdown_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
+/// SIGINT and SIGTERM handlers.
+struct ShutdownSignals {
+    interrupt: Signal,
+    terminate: Signal,
+}
 
-    let mut terminate = match signal(SignalKind::terminate()) {
-        Ok(terminate) => terminate,
-        Err(err) => {
-            tracing::warn!(error = %err, "cannot listen for SIGTERM; only SIGINT stops the server");
-            let _ = tokio::signal::ctrl_c().await;
-            return;
+impl ShutdownSignals {
+    fn install() -> anyhow::Result<ShutdownSignals> {
+        Ok(ShutdownSignals {
+            interrupt: signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?,
+            terminate: signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?,
+        })
+    }
+
+    /// Completes on the first SIGINT or SIGTERM.
+    async fn wait(mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => tracing::info!("received SIGINT"),
+            _ = self.terminate.recv() => tracing::info!("received SIGTERM"),
         }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => tracing::info!("received SIGINT"),
-        _ = terminate.recv() => tracing::info!("received SIGTERM"),
     }
 }

@@ -251,7 +251,16 @@ impl FileDoc {
         spliced.push_str(&text[..start_byte]);
         spliced.push_str(&edit.insert);
         spliced.push_str(&text[end_byte..]);
-        let incoming = FileContent::Text { text: spliced, bom };
+        // A splice that leaves U+FEFF at the start of the text writes a
+        // byte-order mark, which is the `bom` attribute and never text, as
+        // in a written text. Kept as text, it would export as a second mark.
+        let incoming = match spliced.strip_prefix('\u{FEFF}') {
+            Some(rest) => FileContent::Text {
+                text: rest.to_owned(),
+                bom: true,
+            },
+            None => FileContent::Text { text: spliced, bom },
+        };
         self.write_inner(base, &incoming, false, actor, meta)
     }
 

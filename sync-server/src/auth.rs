@@ -98,7 +98,9 @@ mod tests {
 
     #[test]
     fn bearer_header_accepted() {
-        assert!(check_request(&request("ws://127.0.0.1/", Some("Bearer s3cret")), "s3cret").is_ok());
+        assert!(
+            check_request(&request("ws://127.0.0.1/", Some("Bearer s3cret")), "s3cret").is_ok()
+        );
     }
 
     #[test]
@@ -115,7 +117,8 @@ mod tests {
 
     #[test]
     fn missing_token_is_401() {
-        let response = check_request(&request("ws://127.0.0.1/", None), "s3cret").expect_err("no token");
+        let response =
+            check_request(&request("ws://127.0.0.1/", None), "s3cret").expect_err("no token");
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     }
 

@@ -121,14 +121,22 @@ impl Documents {
     }
 
     /// Reads a document at `version`, or now.
-    pub async fn read(&self, doc_id: &str, version: Option<Version>) -> Result<ReadResult, ProtocolError> {
+    pub async fn read(
+        &self,
+        doc_id: &str,
+        version: Option<Version>,
+    ) -> Result<ReadResult, ProtocolError> {
         let (reply, wait) = oneshot::channel();
         self.send(doc_id, Command::Read { version, reply }).await?;
         wait.await.map_err(|_| task_failed(doc_id))?
     }
 
     /// Applies a write and returns the reply's result object.
-    pub async fn write(&self, doc_id: &str, job: WriteJob) -> Result<Map<String, Value>, ProtocolError> {
+    pub async fn write(
+        &self,
+        doc_id: &str,
+        job: WriteJob,
+    ) -> Result<Map<String, Value>, ProtocolError> {
         let (reply, wait) = oneshot::channel();
         let job = Box::new(job);
         self.send(doc_id, Command::Write { job, reply }).await?;
@@ -172,10 +180,10 @@ impl Documents {
             .registry
             .lock()
             .map_err(|_| ProtocolError::internal("the document registry is poisoned"))?;
-        if let Some(slot) = registry.slots.get(doc_id) {
-            if !slot.sender.is_closed() {
-                return Ok(slot.sender.clone());
-            }
+        if let Some(slot) = registry.slots.get(doc_id)
+            && !slot.sender.is_closed()
+        {
+            return Ok(slot.sender.clone());
         }
         let (sender, receiver) = mpsc::channel(QUEUE);
         let generation = registry.next_generation;
@@ -200,14 +208,13 @@ impl Documents {
     }
 
     fn forget(&self, doc_id: &str, sender: &mpsc::Sender<Command>) {
-        if let Ok(mut registry) = self.registry.lock() {
-            if registry
+        if let Ok(mut registry) = self.registry.lock()
+            && registry
                 .slots
                 .get(doc_id)
                 .is_some_and(|slot| slot.sender.same_channel(sender))
-            {
-                registry.slots.remove(doc_id);
-            }
+        {
+            registry.slots.remove(doc_id);
         }
     }
 }
@@ -262,7 +269,10 @@ impl DocTask {
                 receiver.close();
                 self.remove_self();
                 while let Some(command) = receiver.recv().await {
-                    fail(command, ProtocolError::internal("the store failed; retry the request"));
+                    fail(
+                        command,
+                        ProtocolError::internal("the store failed; retry the request"),
+                    );
                 }
                 return;
             }
@@ -276,7 +286,10 @@ impl DocTask {
             .await
             .map_err(|err| ProtocolError::internal(err.to_string()))?
             .ok_or_else(|| {
-                ProtocolError::internal(format!("document {} is missing from the store", self.doc_id))
+                ProtocolError::internal(format!(
+                    "document {} is missing from the store",
+                    self.doc_id
+                ))
             })?;
         FileDoc::load(&bytes).map_err(|err| ProtocolError::internal(err.to_string()))
     }
@@ -328,11 +341,17 @@ impl DocTask {
         doc: &mut FileDoc,
         job: WriteJob,
     ) -> (Result<Map<String, Value>, ProtocolError>, bool) {
-        if let Some(write_id) = &job.write_id {
-            match self.store.write_reply(write_id).await {
+        let record_key = job
+            .write_id
+            .as_deref()
+            .map(|write_id| write_record_key(&self.doc_id, &job.meta.agent, write_id));
+        if let Some(key) = &record_key {
+            match self.store.write_reply(key).await {
                 Ok(Some(recorded)) => {
-                    let result = serde_json::from_str::<Map<String, Value>>(&recorded)
-                        .map_err(|err| ProtocolError::internal(format!("recorded reply is damaged: {err}")));
+                    let result =
+                        serde_json::from_str::<Map<String, Value>>(&recorded).map_err(|err| {
+                            ProtocolError::internal(format!("recorded reply is damaged: {err}"))
+                        });
                     return (result, true);
                 }
                 Ok(None) => {}
@@ -350,10 +369,7 @@ impl DocTask {
         };
 
         let result = write_result(&job, &outcome);
-        let write_record = job
-            .write_id
-            .as_ref()
-            .map(|id| (id.clone(), Value::Object(result.clone()).to_string()));
+        let write_record = record_key.map(|key| (key, Value::Object(result.clone()).to_string()));
         if outcome.chunk.is_some() || write_record.is_some() {
             let writes = vec![StoreWrite {
                 doc_id: self.doc_id.clone(),
@@ -407,14 +423,13 @@ impl DocTask {
     }
 
     fn remove_self(&self) {
-        if let Ok(mut registry) = self.registry.lock() {
-            if registry
+        if let Ok(mut registry) = self.registry.lock()
+            && registry
                 .slots
                 .get(&self.doc_id)
                 .is_some_and(|slot| slot.generation == self.generation)
-            {
-                registry.slots.remove(&self.doc_id);
-            }
+        {
+            registry.slots.remove(&self.doc_id);
         }
     }
 }
@@ -433,6 +448,14 @@ fn fail(command: Command, error: ProtocolError) {
     }
 }
 
+/// Builds the store key of a write id. Clients pick write ids, so two
+/// agents, or one agent on two files, may send the same id for different
+/// writes. The key therefore contains the document and the agent too, and
+/// only a retry of the same write matches it.
+pub fn write_record_key(doc_id: &str, agent: &str, write_id: &str) -> String {
+    json!([doc_id, agent, write_id]).to_string()
+}
+
 /// The result object of a write reply.
 fn write_result(job: &WriteJob, outcome: &WriteOutcome) -> Map<String, Value> {
     let mut result = Map::new();
@@ -445,6 +468,23 @@ fn write_result(job: &WriteJob, outcome: &WriteOutcome) -> Map<String, Value> {
         "overlaps".into(),
         Value::Array(overlaps_of(&job.path, &job.meta.agent, outcome)),
     );
+    result
+}
+
+/// Builds the result object of a write that created its path.
+pub fn created_result(
+    path: &WorkspacePath,
+    version: &Version,
+    content: &FileContent,
+    executable: bool,
+) -> Map<String, Value> {
+    let mut result = Map::new();
+    result.insert("path".into(), json!(path.as_str()));
+    result.insert("version".into(), json!(version.to_hex()));
+    result.extend(content_fields(content));
+    result.insert("executable".into(), json!(executable));
+    result.insert("created".into(), json!(true));
+    result.insert("overlaps".into(), json!([]));
     result
 }
 

@@ -19,8 +19,8 @@ use weft_engine::index::IndexEntry;
 use weft_engine::version::Version;
 
 use crate::config::Limits;
-use crate::documents::{Documents, Edit, WriteJob};
-use crate::index_task::{Created, Index};
+use crate::documents::{Documents, Edit, WriteJob, created_result};
+use crate::index_task::{Created, Index, NewFile};
 use crate::protocol::{ProtocolError, Request, content_fields, error_reply, reply};
 
 /// Longest accepted agent name, in bytes.
@@ -80,7 +80,11 @@ pub async fn serve_connection<S, R>(
                     "invalid_request",
                     "binary frames are not part of the JSON protocol; send JSON in text frames",
                 );
-                if sink.send(Message::text(error_reply(&Value::Null, &error))).await.is_err() {
+                if sink
+                    .send(Message::text(error_reply(&Value::Null, &error)))
+                    .await
+                    .is_err()
+                {
                     return;
                 }
                 continue;
@@ -123,7 +127,11 @@ where
             tracing::warn!(error = %cause, "closing a connection that sent an oversized message");
             let frame = CloseFrame {
                 code: CloseCode::Size,
-                reason: format!("{cause}").chars().take(100).collect::<String>().into(),
+                reason: format!("{cause}")
+                    .chars()
+                    .take(100)
+                    .collect::<String>()
+                    .into(),
             };
             let _ = sink.send(Message::Close(Some(frame))).await;
         }
@@ -217,7 +225,12 @@ impl Session {
         Ok(Value::Object(result))
     }
 
-    async fn write(&self, request: &Request, agent: &str, create: bool) -> Result<Value, ProtocolError> {
+    async fn write(
+        &self,
+        request: &Request,
+        agent: &str,
+        create: bool,
+    ) -> Result<Value, ProtocolError> {
         let path = request.path("path")?;
         let base = if create {
             Version::default()
@@ -245,20 +258,21 @@ impl Session {
                 ));
             }
             _ => {
-                let created = self
-                    .shared
-                    .index
-                    .create(path.clone(), content.clone(), executable.unwrap_or(false), self.actor.clone(), meta.clone())
-                    .await?;
-                match created {
-                    Created::New { entry, version, content } => {
-                        let mut result = Map::new();
-                        result.insert("path".into(), json!(path.as_str()));
-                        result.insert("version".into(), json!(version.to_hex()));
-                        result.extend(content_fields(&content));
-                        result.insert("executable".into(), json!(entry.executable));
-                        result.insert("created".into(), json!(true));
-                        result.insert("overlaps".into(), json!([]));
+                let new_file = NewFile {
+                    path: path.clone(),
+                    content: content.clone(),
+                    executable: executable.unwrap_or(false),
+                    actor: self.actor.clone(),
+                    meta: meta.clone(),
+                    write_id: write_id.clone(),
+                };
+                match self.shared.index.create(new_file).await? {
+                    Created::New {
+                        entry,
+                        version,
+                        content,
+                    } => {
+                        let result = created_result(&path, &version, &content, entry.executable);
                         return Ok(Value::Object(result));
                     }
                     Created::Exists(entry) => (entry, false),
@@ -266,19 +280,33 @@ impl Session {
             }
         };
 
+        // A deleted path whose document lives on under another path was
+        // renamed away: the write goes to the file at its new path, and the
+        // old path stays deleted rather than sharing the document.
+        let renamed_to = if entry.deleted {
+            self.shared.index.live_entry_of(&entry.doc_id).await?
+        } else {
+            None
+        };
+        let entry = renamed_to.clone().unwrap_or(entry);
+
         let executable = executable.unwrap_or(entry.executable);
         let job = WriteJob {
             path: path.clone(),
             base,
-            edit: crate::documents::Edit::Whole(content),
+            edit: Edit::Whole(content),
             actor: self.actor.clone(),
             meta: meta.clone(),
             write_id,
             executable,
             created,
         };
-        let result = self.shared.documents.write(&entry.doc_id, job).await?;
-        self.update_entry(&entry, executable, result.get("kind"), meta).await?;
+        let mut result = self.shared.documents.write(&entry.doc_id, job).await?;
+        self.update_entry(&entry, executable, result.get("kind"), meta)
+            .await?;
+        if let Some(renamed) = renamed_to {
+            result.insert("renamed_to".into(), json!(renamed.path.as_str()));
+        }
         Ok(Value::Object(result))
     }
 
@@ -288,14 +316,20 @@ impl Session {
         let edit = SpliceEdit {
             offset: request.count("offset")?,
             delete: request.count("delete")?,
-            expected: request.opt_string("expected")?.unwrap_or_default().to_owned(),
+            expected: request
+                .opt_string("expected")?
+                .unwrap_or_default()
+                .to_owned(),
             insert: request.opt_string("insert")?.unwrap_or_default().to_owned(),
         };
         if edit.insert.len() > self.shared.limits.max_file_bytes {
             return Err(ProtocolError::field(
                 "too_large",
                 "insert",
-                format!("the insert is over the server's file limit of {} bytes", self.shared.limits.max_file_bytes),
+                format!(
+                    "the insert is over the server's file limit of {} bytes",
+                    self.shared.limits.max_file_bytes
+                ),
             ));
         }
         let meta = ChangeMeta::now(agent, request.opt_string("message")?.unwrap_or_default());
@@ -322,7 +356,10 @@ impl Session {
             deleted: true,
             ..entry
         };
-        self.shared.index.put(vec![deleted], self.actor.clone(), meta).await?;
+        self.shared
+            .index
+            .put(vec![deleted], self.actor.clone(), meta)
+            .await?;
         tracing::info!(agent, path = %path, "deleted file");
         Ok(json!({ "path": path.as_str() }))
     }
@@ -335,14 +372,14 @@ impl Session {
         if from == to {
             return Ok(json!({ "from": from.as_str(), "to": to.as_str() }));
         }
-        if let Some(target) = self.shared.index.get(&to).await? {
-            if !target.deleted {
-                return Err(ProtocolError::field(
-                    "invalid_path",
-                    "to",
-                    format!("\"{to}\" already exists; delete it first or pick another name"),
-                ));
-            }
+        if let Some(target) = self.shared.index.get(&to).await?
+            && !target.deleted
+        {
+            return Err(ProtocolError::field(
+                "invalid_path",
+                "to",
+                format!("\"{to}\" already exists; delete it first or pick another name"),
+            ));
         }
         let moved = IndexEntry {
             path: to.clone(),
@@ -352,7 +389,10 @@ impl Session {
             deleted: true,
             ..entry
         };
-        self.shared.index.put(vec![moved, left], self.actor.clone(), meta).await?;
+        self.shared
+            .index
+            .put(vec![moved, left], self.actor.clone(), meta)
+            .await?;
         tracing::info!(agent, from = %from, to = %to, "renamed file");
         Ok(json!({ "from": from.as_str(), "to": to.as_str() }))
     }
@@ -385,7 +425,10 @@ impl Session {
             ..entry.clone()
         };
         if &updated != entry {
-            self.shared.index.put(vec![updated], self.actor.clone(), meta).await?;
+            self.shared
+                .index
+                .put(vec![updated], self.actor.clone(), meta)
+                .await?;
         }
         Ok(())
     }

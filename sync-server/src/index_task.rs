@@ -5,6 +5,7 @@
 //! the path taken and its write merges into the first one's document.
 
 use automerge::ActorId;
+use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 use weft_engine::change::ChangeMeta;
 use weft_engine::content::FileContent;
@@ -15,8 +16,26 @@ use weft_engine::store::StoreWrite;
 use weft_engine::version::Version;
 use weft_engine::workspace::INDEX_DOC_ID;
 
+use crate::documents::{created_result, write_record_key};
 use crate::protocol::ProtocolError;
 use crate::store_thread::StoreHandle;
+
+/// A request to create a path.
+pub struct NewFile {
+    /// The path to create.
+    pub path: WorkspacePath,
+    /// The file's first content.
+    pub content: FileContent,
+    /// The executable bit.
+    pub executable: bool,
+    /// The creating connection's actor.
+    pub actor: ActorId,
+    /// Agent, message and time.
+    pub meta: ChangeMeta,
+    /// The client's write id, recorded with the new document so that a
+    /// retried create gets this create's reply.
+    pub write_id: Option<String>,
+}
 
 /// The result of a create request.
 pub enum Created {
@@ -35,13 +54,12 @@ pub enum Created {
 
 enum Command {
     List(oneshot::Sender<Result<Vec<IndexEntry>, ProtocolError>>),
-    Get(WorkspacePath, oneshot::Sender<Result<Option<IndexEntry>, ProtocolError>>),
+    Get(
+        WorkspacePath,
+        oneshot::Sender<Result<Option<IndexEntry>, ProtocolError>>,
+    ),
     Create {
-        path: WorkspacePath,
-        content: FileContent,
-        executable: bool,
-        actor: ActorId,
-        meta: ChangeMeta,
+        file: Box<NewFile>,
         reply: oneshot::Sender<Result<Created, ProtocolError>>,
     },
     Put {
@@ -80,42 +98,47 @@ impl Index {
         wait.await.map_err(|_| stopped())?
     }
 
+    /// The live entry whose document is `doc_id`, if any path has it.
+    pub async fn live_entry_of(&self, doc_id: &str) -> Result<Option<IndexEntry>, ProtocolError> {
+        let entries = self.list().await?;
+        Ok(entries
+            .into_iter()
+            .find(|entry| !entry.deleted && entry.doc_id == doc_id))
+    }
+
     /// The live entry of `path`, or a `not_found` error naming `field`.
-    pub async fn live(&self, path: &WorkspacePath, field: &'static str) -> Result<IndexEntry, ProtocolError> {
+    pub async fn live(
+        &self,
+        path: &WorkspacePath,
+        field: &'static str,
+    ) -> Result<IndexEntry, ProtocolError> {
         match self.get(path).await? {
             Some(entry) if !entry.deleted => Ok(entry),
             _ => Err(ProtocolError::field(
                 "not_found",
                 field,
-                format!("file \"{path}\" not found in the workspace; list files with the list request"),
+                format!(
+                    "file \"{path}\" not found in the workspace; list files with the list request"
+                ),
             )),
         }
     }
 
-    /// Creates `path` with `content` unless a live file has it.
-    pub async fn create(
-        &self,
-        path: WorkspacePath,
-        content: FileContent,
-        executable: bool,
-        actor: ActorId,
-        meta: ChangeMeta,
-    ) -> Result<Created, ProtocolError> {
+    /// Creates `file.path` with `file.content` unless a live file has it.
+    pub async fn create(&self, file: NewFile) -> Result<Created, ProtocolError> {
         let (reply, wait) = oneshot::channel();
-        self.send(Command::Create {
-            path,
-            content,
-            executable,
-            actor,
-            meta,
-            reply,
-        })
-        .await?;
+        let file = Box::new(file);
+        self.send(Command::Create { file, reply }).await?;
         wait.await.map_err(|_| stopped())?
     }
 
     /// Adds or replaces entries, durably.
-    pub async fn put(&self, entries: Vec<IndexEntry>, actor: ActorId, meta: ChangeMeta) -> Result<(), ProtocolError> {
+    pub async fn put(
+        &self,
+        entries: Vec<IndexEntry>,
+        actor: ActorId,
+        meta: ChangeMeta,
+    ) -> Result<(), ProtocolError> {
         let (reply, wait) = oneshot::channel();
         self.send(Command::Put {
             entries,
@@ -146,15 +169,8 @@ async fn run(mut index: WorkspaceIndex, store: StoreHandle, mut commands: mpsc::
             Command::Get(path, reply) => {
                 let _ = reply.send(index.get(&path).map_err(internal));
             }
-            Command::Create {
-                path,
-                content,
-                executable,
-                actor,
-                meta,
-                reply,
-            } => {
-                let result = create(&mut index, &store, path, content, executable, actor, meta).await;
+            Command::Create { file, reply } => {
+                let result = create(&mut index, &store, *file).await;
                 let _ = reply.send(result);
             }
             Command::Put {
@@ -174,16 +190,20 @@ async fn run(mut index: WorkspaceIndex, store: StoreHandle, mut commands: mpsc::
 async fn create(
     index: &mut WorkspaceIndex,
     store: &StoreHandle,
-    path: WorkspacePath,
-    content: FileContent,
-    executable: bool,
-    actor: ActorId,
-    meta: ChangeMeta,
+    file: NewFile,
 ) -> Result<Created, ProtocolError> {
-    if let Some(entry) = index.get(&path).map_err(internal)? {
-        if !entry.deleted {
-            return Ok(Created::Exists(entry));
-        }
+    let NewFile {
+        path,
+        content,
+        executable,
+        actor,
+        meta,
+        write_id,
+    } = file;
+    if let Some(entry) = index.get(&path).map_err(internal)?
+        && !entry.deleted
+    {
+        return Ok(Created::Exists(entry));
     }
 
     let doc_id = new_doc_id();
@@ -196,6 +216,13 @@ async fn create(
         executable,
         deleted: false,
     };
+    let version = doc.version();
+    let stored = doc.content().map_err(|err| internal(err.to_string()))?;
+    let write_record = write_id.map(|write_id| {
+        let result = created_result(&entry.path, &version, &stored, executable);
+        let key = write_record_key(&doc_id, &meta.agent, &write_id);
+        (key, Value::Object(result).to_string())
+    });
     let index_before = index.save();
     let index_chunk = index
         .put_entries(std::slice::from_ref(&entry), actor, &meta)
@@ -205,7 +232,7 @@ async fn create(
         StoreWrite {
             doc_id,
             chunk: doc_bytes,
-            write_record: None,
+            write_record,
         },
         StoreWrite {
             doc_id: INDEX_DOC_ID.to_owned(),
@@ -220,8 +247,8 @@ async fn create(
     tracing::info!(agent = %meta.agent, path = %entry.path, "created file");
     Ok(Created::New {
         entry,
-        version: doc.version(),
-        content: doc.content().map_err(|err| internal(err.to_string()))?,
+        version,
+        content: stored,
     })
 }
 

@@ -68,7 +68,9 @@ impl Request {
                 Value::Null,
                 ProtocolError::new(
                     "invalid_json",
-                    format!("the message is not valid JSON ({err}); send one JSON object per text frame"),
+                    format!(
+                        "the message is not valid JSON ({err}); send one JSON object per text frame"
+                    ),
                 ),
             )
         })?;
@@ -297,7 +299,8 @@ mod tests {
 
     #[test]
     fn escaping_path_is_invalid_path() {
-        let request = Request::parse(r#"{"id": 1, "type": "read", "path": "../x"}"#).expect("parses");
+        let request =
+            Request::parse(r#"{"id": 1, "type": "read", "path": "../x"}"#).expect("parses");
         let err = request.path("path").expect_err("escapes");
         assert_eq!(err.code, "invalid_path");
         assert!(err.message.contains("../x"), "{}", err.message);
@@ -305,14 +308,15 @@ mod tests {
 
     #[test]
     fn text_and_data_together_rejected() {
-        let request =
-            Request::parse(r#"{"id": 1, "type": "write", "text": "a", "data": "YQ=="}"#).expect("parses");
+        let request = Request::parse(r#"{"id": 1, "type": "write", "text": "a", "data": "YQ=="}"#)
+            .expect("parses");
         assert!(request.content(100).is_err());
     }
 
     #[test]
     fn oversized_content_is_too_large() {
-        let request = Request::parse(r#"{"id": 1, "type": "write", "text": "abcdef"}"#).expect("parses");
+        let request =
+            Request::parse(r#"{"id": 1, "type": "write", "text": "abcdef"}"#).expect("parses");
         let err = request.content(3).expect_err("too big");
         assert_eq!(err.code, "too_large");
     }

@@ -66,7 +66,9 @@ pub enum ServerError {
         source: std::io::Error,
     },
     /// The listen address could not be bound.
-    #[error("cannot listen on {addr}: {source}; pick another address or port (port 0 picks a free one)")]
+    #[error(
+        "cannot listen on {addr}: {source}; pick another address or port (port 0 picks a free one)"
+    )]
     Bind {
         /// The address.
         addr: SocketAddr,
@@ -102,7 +104,7 @@ impl Server {
         let root = config.root.clone();
         let store_dir = config.store_dir.clone();
         let (store, index_bytes) = tokio::task::spawn_blocking(move || {
-            let mut store = Store::open(&store_dir).map_err(|err| store_error_text(&err))?;
+            let mut store = Store::open(&store_dir).map_err(|err| err.to_string())?;
             let meta = ChangeMeta::now("weft", &format!("import {}", root.display()));
             // The store may sit inside the served folder; it is never
             // imported. Skip paths are taken relative to the folder unless
@@ -112,7 +114,7 @@ impl Server {
                 .map_err(|err| format!("import: {err}"))?;
             let index = store
                 .load_document(INDEX_DOC_ID)
-                .map_err(|err| store_error_text(&err))?
+                .map_err(|err| err.to_string())?
                 .ok_or_else(|| "the store has no workspace index after the import".to_owned())?;
             Ok::<_, String>((store, index))
         })
@@ -128,14 +130,17 @@ impl Server {
                 store_error(message)
             }
         })?;
-        let index = WorkspaceIndex::load(&index_bytes).map_err(|err| store_error(err.to_string()))?;
+        let index =
+            WorkspaceIndex::load(&index_bytes).map_err(|err| store_error(err.to_string()))?;
 
         let token: Arc<str> = match &config.token {
             Some(token) => Arc::from(token.as_str()),
             None => {
-                let (token, path) = load_or_create_token(&config.store_dir).map_err(|source| ServerError::Token {
-                    store: config.store_dir.clone(),
-                    source,
+                let (token, path) = load_or_create_token(&config.store_dir).map_err(|source| {
+                    ServerError::Token {
+                        store: config.store_dir.clone(),
+                        source,
+                    }
                 })?;
                 tracing::info!(path = %path.display(), "clients authenticate with the token in this file");
                 Arc::from(token)
@@ -149,12 +154,13 @@ impl Server {
             limits: config.limits.clone(),
         };
 
-        let listener = TcpListener::bind(config.listen)
-            .await
-            .map_err(|source| ServerError::Bind {
-                addr: config.listen,
-                source,
-            })?;
+        let listener =
+            TcpListener::bind(config.listen)
+                .await
+                .map_err(|source| ServerError::Bind {
+                    addr: config.listen,
+                    source,
+                })?;
         let local_addr = listener.local_addr().map_err(|source| ServerError::Bind {
             addr: config.listen,
             source,
@@ -250,10 +256,6 @@ impl Server {
     }
 }
 
-fn store_error_text(err: &weft_engine::store::StoreError) -> String {
-    err.to_string()
-}
-
 async fn handle_socket(
     socket: TcpStream,
     shared: Shared,
@@ -265,7 +267,11 @@ async fn handle_socket(
         .max_message_size(Some(limits.max_message_bytes))
         .max_frame_size(Some(limits.max_message_bytes))
         .max_write_buffer_size(limits.max_write_buffer_bytes);
-    let callback = |request: &Request, response: Response| check_request(request, token).map(|()| response);
+    // The error type is tungstenite's HTTP response, which the callback
+    // signature fixes.
+    #[allow(clippy::result_large_err)]
+    let callback =
+        |request: &Request, response: Response| check_request(request, token).map(|()| response);
     let handshake = tokio_tungstenite::accept_hdr_async_with_config(socket, callback, Some(config));
     let websocket = match tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake).await {
         Ok(Ok(websocket)) => websocket,

@@ -167,7 +167,11 @@ fn commit_batch(
         tracing::error!(error = %err, writes = batch.len(), "store commit failed");
         StoreFailed(err.to_string())
     });
-    tracing::trace!(writes = batch.len(), requests = waiting.len(), "group commit");
+    tracing::trace!(
+        writes = batch.len(),
+        requests = waiting.len(),
+        "group commit"
+    );
     for done in waiting.drain(..) {
         let _ = done.send(result.clone());
     }

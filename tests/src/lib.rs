@@ -165,7 +165,9 @@ impl Client {
     /// Connects with [`TOKEN`] and says hello as `agent`.
     pub async fn connect(url: &str, agent: &str) -> anyhow::Result<Client> {
         let mut client = Client::connect_with_token(url, TOKEN).await?;
-        client.call(json!({"type": "hello", "agent": agent})).await?;
+        client
+            .call(json!({"type": "hello", "agent": agent}))
+            .await?;
         Ok(client)
     }
 
@@ -247,9 +249,19 @@ impl Client {
         self.call(json!({"type": "read", "path": path})).await
     }
 
+    /// Reads the current `version` of `path`, as a request value.
+    pub async fn version(&mut self, path: &str) -> anyhow::Result<Value> {
+        Ok(self.read(path).await?["version"].clone())
+    }
+
     /// Writes `text` as the whole content of `path`, based on `base` (a
     /// `version` value from an earlier reply), and returns the `result`.
-    pub async fn write_text(&mut self, path: &str, base: &Value, text: &str) -> anyhow::Result<Value> {
+    pub async fn write_text(
+        &mut self,
+        path: &str,
+        base: &Value,
+        text: &str,
+    ) -> anyhow::Result<Value> {
         self.call(json!({"type": "write", "path": path, "base": base, "text": text}))
             .await
     }
@@ -262,12 +274,20 @@ impl Client {
     }
 }
 
-/// The `error.code` of a reply, or `None` when the reply is a result.
+/// Returns the `error.code` of a reply, or `None` when the reply is a result.
 pub fn error_code(reply: &Value) -> Option<&str> {
     reply.pointer("/error/code").and_then(Value::as_str)
 }
 
-/// The `error.message` of a reply, or `""` when there is none.
+/// Returns the `overlaps` of a write result, and panics when the field is
+/// missing.
+pub fn overlaps_of(result: &Value) -> &Vec<Value> {
+    result["overlaps"]
+        .as_array()
+        .unwrap_or_else(|| panic!("a write result lists its overlaps, got {result}"))
+}
+
+/// Returns the `error.message` of a reply, or `""` when there is none.
 pub fn error_message(reply: &Value) -> &str {
     reply
         .pointer("/error/message")
@@ -303,7 +323,7 @@ impl Sandbox {
         Sandbox { temp, repo, store }
     }
 
-    /// The temporary folder that holds `repo` and `store`.
+    /// Returns the temporary folder that contains `repo` and `store`.
     pub fn root(&self) -> &Path {
         self.temp.path()
     }
@@ -318,7 +338,10 @@ impl Sandbox {
     pub fn export_from_server(&self, url: &str, name: &str) -> PathBuf {
         let out = self.root().join(name);
         let out_arg = out.to_str().expect("temp paths are UTF-8");
-        run_weft_ok(self.root(), &["export", "--server", url, "--token", TOKEN, out_arg]);
+        run_weft_ok(
+            self.root(),
+            &["export", "--server", url, "--token", TOKEN, out_arg],
+        );
         out
     }
 

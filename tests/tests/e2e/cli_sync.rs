@@ -34,7 +34,9 @@ fn read_tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
 /// Inserts `line` after the first line of `path` that contains `marker`.
 fn insert_after(path: &Path, marker: &str, line: &str) {
     let text = fs::read_to_string(path).expect("text file");
-    let at = text.find(marker).unwrap_or_else(|| panic!("{marker:?} in {}", path.display()));
+    let at = text
+        .find(marker)
+        .unwrap_or_else(|| panic!("{marker:?} in {}", path.display()));
     let line_end = at + text[at..].find('\n').expect("marker line ends") + 1;
     let edited = format!("{}{line}\n{}", &text[..line_end], &text[line_end..]);
     fs::write(path, edited).expect("writable file");
@@ -57,9 +59,35 @@ fn two_agents_edit_one_file_and_export() {
     let a = temp.path().join("a");
     let b = temp.path().join("b");
     let top = temp.path();
-    run_weft_ok(top, &["clone", &server.url, a.to_str().expect("utf-8"), "--agent", "a", "--token", TOKEN]);
-    run_weft_ok(top, &["clone", &server.url, b.to_str().expect("utf-8"), "--agent", "b", "--token", TOKEN]);
-    assert_eq!(read_tree(&a), original, "a clone holds every file byte for byte");
+    run_weft_ok(
+        top,
+        &[
+            "clone",
+            &server.url,
+            a.to_str().expect("utf-8"),
+            "--agent",
+            "a",
+            "--token",
+            TOKEN,
+        ],
+    );
+    run_weft_ok(
+        top,
+        &[
+            "clone",
+            &server.url,
+            b.to_str().expect("utf-8"),
+            "--agent",
+            "b",
+            "--token",
+            TOKEN,
+        ],
+    );
+    assert_eq!(
+        read_tree(&a),
+        original,
+        "a clone holds every file byte for byte"
+    );
 
     // Different functions of one file, and the same new line in another.
     let edit_a = "        // agent a: text keeps its byte-order mark";
@@ -76,17 +104,50 @@ fn two_agents_edit_one_file_and_export() {
 
     for copy in [&a, &b] {
         let content = fs::read_to_string(copy.join("src/content.rs")).expect("content.rs");
-        assert_eq!(count(&content, edit_a), 1, "{} has a's edit once", copy.display());
-        assert_eq!(count(&content, edit_b), 1, "{} has b's edit once", copy.display());
+        assert_eq!(
+            count(&content, edit_a),
+            1,
+            "{} has a's edit once",
+            copy.display()
+        );
+        assert_eq!(
+            count(&content, edit_b),
+            1,
+            "{} has b's edit once",
+            copy.display()
+        );
         let notes = fs::read_to_string(copy.join("NOTES.md")).expect("notes");
-        assert_eq!(notes, format!("# Notes\n\nfirst\n{shared}\n"), "{} notes", copy.display());
+        assert_eq!(
+            notes,
+            format!("# Notes\n\nfirst\n{shared}\n"),
+            "{} notes",
+            copy.display()
+        );
     }
 
     let out = temp.path().join("out");
-    run_weft_ok(top, &["export", "--server", &server.url, "--token", TOKEN, out.to_str().expect("utf-8")]);
+    run_weft_ok(
+        top,
+        &[
+            "export",
+            "--server",
+            &server.url,
+            "--token",
+            TOKEN,
+            out.to_str().expect("utf-8"),
+        ],
+    );
     let exported = read_tree(&out);
-    assert_eq!(exported, read_tree(&a), "the export equals a's working copy");
-    assert_eq!(exported, read_tree(&b), "the export equals b's working copy");
+    assert_eq!(
+        exported,
+        read_tree(&a),
+        "the export equals a's working copy"
+    );
+    assert_eq!(
+        exported,
+        read_tree(&b),
+        "the export equals b's working copy"
+    );
     assert_eq!(
         exported.get("src/version.rs"),
         original.get("src/version.rs"),
@@ -97,13 +158,39 @@ fn two_agents_edit_one_file_and_export() {
     assert!(server.stop(), "weft serve exits cleanly on SIGTERM");
     let server = ServerProcess::start(&repo, &store);
     let again = temp.path().join("again");
-    run_weft_ok(top, &["export", "--server", &server.url, "--token", TOKEN, again.to_str().expect("utf-8")]);
-    assert_eq!(read_tree(&again), exported, "the export after a restart is unchanged");
+    run_weft_ok(
+        top,
+        &[
+            "export",
+            "--server",
+            &server.url,
+            "--token",
+            TOKEN,
+            again.to_str().expect("utf-8"),
+        ],
+    );
+    assert_eq!(
+        read_tree(&again),
+        exported,
+        "the export after a restart is unchanged"
+    );
 
     let offline = temp.path().join("offline");
     drop(server);
-    run_weft_ok(top, &["export", "--store", store.to_str().expect("utf-8"), offline.to_str().expect("utf-8")]);
-    assert_eq!(read_tree(&offline), exported, "an export from the store equals the served one");
+    run_weft_ok(
+        top,
+        &[
+            "export",
+            "--store",
+            store.to_str().expect("utf-8"),
+            offline.to_str().expect("utf-8"),
+        ],
+    );
+    assert_eq!(
+        read_tree(&offline),
+        exported,
+        "an export from the store equals the served one"
+    );
 }
 
 #[test]
@@ -122,23 +209,79 @@ fn deletes_reach_other_copies_and_served_folder() {
     let top = temp.path();
     let a = top.join("a");
     let b = top.join("b");
-    run_weft_ok(top, &["clone", &server.url, a.to_str().expect("utf-8"), "--agent", "a", "--token", TOKEN]);
-    run_weft_ok(top, &["clone", &server.url, b.to_str().expect("utf-8"), "--agent", "b", "--token", TOKEN]);
-    assert!(!a.join("build/out.bin").exists(), "an ignored file is not imported");
+    run_weft_ok(
+        top,
+        &[
+            "clone",
+            &server.url,
+            a.to_str().expect("utf-8"),
+            "--agent",
+            "a",
+            "--token",
+            TOKEN,
+        ],
+    );
+    run_weft_ok(
+        top,
+        &[
+            "clone",
+            &server.url,
+            b.to_str().expect("utf-8"),
+            "--agent",
+            "b",
+            "--token",
+            TOKEN,
+        ],
+    );
+    assert!(
+        !a.join("build/out.bin").exists(),
+        "an ignored file is not imported"
+    );
 
     fs::remove_file(a.join("docs/old.md")).expect("delete in a");
     fs::write(a.join("new.md"), "new\n").expect("add in a");
     run_weft_ok(&a, &["sync"]);
     run_weft_ok(&b, &["sync"]);
-    assert!(!b.join("docs/old.md").exists(), "b's sync removes the file a deleted");
-    assert_eq!(fs::read_to_string(b.join("new.md")).expect("new.md in b"), "new\n");
+    assert!(
+        !b.join("docs/old.md").exists(),
+        "b's sync removes the file a deleted"
+    );
+    assert_eq!(
+        fs::read_to_string(b.join("new.md")).expect("new.md in b"),
+        "new\n"
+    );
 
     // Exporting into the served folder itself updates it and leaves the
     // store and ignored files alone.
-    run_weft_ok(top, &["export", "--server", &server.url, "--token", TOKEN, repo.to_str().expect("utf-8")]);
-    assert!(!repo.join("docs/old.md").exists(), "the export removes the deleted file");
-    assert_eq!(fs::read_to_string(repo.join("new.md")).expect("new.md in repo"), "new\n");
-    assert_eq!(fs::read_to_string(repo.join("keep.txt")).expect("keep.txt"), "keep\n");
-    assert!(repo.join("build/out.bin").exists(), "the export leaves ignored files alone");
-    assert!(store.join("weft.db").exists(), "the export leaves the store alone");
+    run_weft_ok(
+        top,
+        &[
+            "export",
+            "--server",
+            &server.url,
+            "--token",
+            TOKEN,
+            repo.to_str().expect("utf-8"),
+        ],
+    );
+    assert!(
+        !repo.join("docs/old.md").exists(),
+        "the export removes the deleted file"
+    );
+    assert_eq!(
+        fs::read_to_string(repo.join("new.md")).expect("new.md in repo"),
+        "new\n"
+    );
+    assert_eq!(
+        fs::read_to_string(repo.join("keep.txt")).expect("keep.txt"),
+        "keep\n"
+    );
+    assert!(
+        repo.join("build/out.bin").exists(),
+        "the export leaves ignored files alone"
+    );
+    assert!(
+        store.join("weft.db").exists(),
+        "the export leaves the store alone"
+    );
 }

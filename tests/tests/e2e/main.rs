@@ -1,4 +1,11 @@
 //! End-to-end tests: the real `weft` binary on loopback, real folders and
 //! real WebSocket clients. One test binary with a module per area.
 
+mod cases_endings;
+mod cases_files;
+mod cases_text;
 mod cli_sync;
+mod durability;
+mod protocol;
+mod renames;
+mod retries;
