@@ -100,7 +100,10 @@ impl ServerProcess {
             .arg(store)
             .args(["--listen", "127.0.0.1:0", "--token", TOKEN])
             .args(extra)
-            .env("WEFT_LOG", "info")
+            .env(
+                "WEFT_LOG",
+                std::env::var("WEFT_TEST_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
