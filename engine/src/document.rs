@@ -101,6 +101,20 @@ pub struct WriteOutcome {
     pub chunk: Option<Vec<u8>>,
 }
 
+/// The merge a write would make, before it is applied.
+#[derive(Debug)]
+pub struct PlannedWrite {
+    /// The merged content.
+    pub content: FileContent,
+    /// Regions where both sides changed the same base lines.
+    pub conflicts: Vec<Conflict>,
+    /// The agents, other than the writer, whose changes the base had not
+    /// seen.
+    pub concurrent_agents: Vec<String>,
+    /// Whether a bytes write would replace content its writer had not seen.
+    pub replaced_unseen_bytes: bool,
+}
+
 /// One change in a file's history.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LogEntry {
@@ -284,6 +298,87 @@ impl FileDoc {
         self.doc.save()
     }
 
+    /// Computes the merge that a write of `incoming` based on `base` would
+    /// make, without changing the document.
+    pub fn preview(
+        &self,
+        base: &Version,
+        incoming: &FileContent,
+        writer: &str,
+    ) -> Result<PlannedWrite, DocumentError> {
+        self.plan(base, incoming, true, writer)
+    }
+
+    /// Whether the history up to `heads` contains every change of
+    /// `ancestor`, so that a writer based on `heads` had seen `ancestor`.
+    pub fn includes(&self, heads: &Version, ancestor: &Version) -> bool {
+        if !self.has_version(heads) || !self.has_version(ancestor) {
+            return false;
+        }
+        let unseen: Vec<ChangeHash> = self
+            .doc
+            .get_changes_meta(heads.heads())
+            .into_iter()
+            .map(|change| change.hash)
+            .collect();
+        ancestor.heads().iter().all(|hash| !unseen.contains(hash))
+    }
+
+    fn plan(
+        &self,
+        base: &Version,
+        incoming: &FileContent,
+        adopt_endings: bool,
+        writer: &str,
+    ) -> Result<PlannedWrite, DocumentError> {
+        let base_content = self.content_at(base)?;
+        let current = self.content()?;
+        let concurrent_agents = self.concurrent_agents(base, writer);
+
+        let (
+            FileContent::Text {
+                text: current_text,
+                bom: current_bom,
+            },
+            FileContent::Text {
+                text: written,
+                bom: written_bom,
+            },
+        ) = (&current, incoming)
+        else {
+            // Bytes, or a change of kind: the last write wins.
+            let replaced_unseen_bytes = base.heads() != self.doc.get_heads().as_slice()
+                && incoming.kind() == FileKind::Bytes
+                && &current != incoming;
+            return Ok(PlannedWrite {
+                content: incoming.clone(),
+                conflicts: Vec::new(),
+                concurrent_agents,
+                replaced_unseen_bytes,
+            });
+        };
+
+        let base_text = match &base_content {
+            FileContent::Text { text, .. } => text.as_str(),
+            FileContent::Bytes(_) => "",
+        };
+        let written = if adopt_endings {
+            adopt_line_endings(base_text, written)
+        } else {
+            written.clone()
+        };
+        let outcome = merge_texts(base_text, current_text, &written);
+        Ok(PlannedWrite {
+            content: FileContent::Text {
+                text: outcome.text,
+                bom: *current_bom || *written_bom,
+            },
+            conflicts: outcome.conflicts,
+            concurrent_agents,
+            replaced_unseen_bytes: false,
+        })
+    }
+
     fn write_inner(
         &mut self,
         base: &Version,
@@ -292,41 +387,28 @@ impl FileDoc {
         actor: ActorId,
         meta: &ChangeMeta,
     ) -> Result<WriteOutcome, DocumentError> {
-        let base_content = self.content_at(base)?;
+        let planned = self.plan(base, incoming, adopt_endings, &meta.agent)?;
         let current = self.content()?;
         let old_heads = self.doc.get_heads();
-        let concurrent_agents = self.concurrent_agents(base, &meta.agent);
         self.doc.set_actor(actor);
 
-        let mut conflicts = Vec::new();
-        let mut replaced_unseen_bytes = false;
+        // Text onto text is applied as the minimal splices, so unchanged
+        // characters keep their identity; anything else replaces the
+        // content.
         let mut tx = self.doc.transaction();
-        match (&base_content, &current, incoming) {
+        match (&current, &planned.content) {
             (
-                base_content,
                 FileContent::Text {
                     text: current_text,
                     bom: current_bom,
                 },
                 FileContent::Text {
-                    text: written,
-                    bom: written_bom,
+                    text: merged,
+                    bom: merged_bom,
                 },
             ) => {
-                let base_text = match base_content {
-                    FileContent::Text { text, .. } => text.as_str(),
-                    FileContent::Bytes(_) => "",
-                };
-                let written = if adopt_endings {
-                    adopt_line_endings(base_text, written)
-                } else {
-                    written.clone()
-                };
-                let outcome = merge_texts(base_text, current_text, &written);
-                conflicts = outcome.conflicts;
-
                 let text_obj = text_object(&tx)?;
-                for splice in splices(current_text, &outcome.text).iter().rev() {
+                for splice in splices(current_text, merged).iter().rev() {
                     tx.splice_text(
                         &text_obj,
                         splice.pos,
@@ -334,16 +416,13 @@ impl FileDoc {
                         &splice.insert,
                     )?;
                 }
-                if *written_bom && !current_bom {
-                    tx.put(ROOT, BOM, true)?;
+                if merged_bom != current_bom {
+                    tx.put(ROOT, BOM, *merged_bom)?;
                 }
             }
-            (_, current, incoming) => {
-                replaced_unseen_bytes = base.heads() != old_heads.as_slice()
-                    && incoming.kind() == FileKind::Bytes
-                    && current != incoming;
-                if current != incoming {
-                    put_content(&mut tx, incoming)?;
+            (current, merged) => {
+                if current != merged {
+                    put_content(&mut tx, merged)?;
                 }
             }
         }
@@ -353,9 +432,9 @@ impl FileDoc {
         Ok(WriteOutcome {
             version: self.version(),
             content: self.content()?,
-            conflicts,
-            concurrent_agents,
-            replaced_unseen_bytes,
+            conflicts: planned.conflicts,
+            concurrent_agents: planned.concurrent_agents,
+            replaced_unseen_bytes: planned.replaced_unseen_bytes,
             chunk,
         })
     }

@@ -120,6 +120,7 @@ pub fn import_folder(
             doc_id,
             chunk,
             write_record: None,
+            overlaps: Vec::new(),
         });
     }
 
@@ -131,6 +132,7 @@ pub fn import_folder(
         doc_id: INDEX_DOC_ID.to_owned(),
         chunk: index_bytes,
         write_record: None,
+        overlaps: Vec::new(),
     });
     store.commit(&writes)?;
     tracing::info!(

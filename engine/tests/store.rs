@@ -6,7 +6,7 @@ use std::error::Error;
 use std::fs;
 
 use rusqlite::Connection;
-use weft_engine::store::{STORE_DB_FILE, Store, StoreError, StoreWrite};
+use weft_engine::store::{STORE_DB_FILE, Store, StoreError, StoreWrite, StoredOverlap};
 
 type TestResult = Result<(), Box<dyn Error>>;
 
@@ -15,6 +15,7 @@ fn write(doc_id: &str, chunk: &[u8]) -> StoreWrite {
         doc_id: doc_id.to_owned(),
         chunk: chunk.to_vec(),
         write_record: None,
+        overlaps: Vec::new(),
     }
 }
 
@@ -43,15 +44,55 @@ fn commit_survives_reopen() -> TestResult {
 }
 
 #[test]
-fn commit_keeps_empty_and_binary_chunks() -> TestResult {
+fn commit_skips_empty_chunks_keeps_binary() -> TestResult {
     let dir = tempfile::tempdir()?;
     let mut store = Store::open(dir.path())?;
 
+    // An empty chunk (a retried write's record, an overlap update) adds no
+    // row; binary bytes are kept exactly.
     let binary: Vec<u8> = (0..=255).collect();
     store.commit(&[write("doc", b""), write("doc", &binary)])?;
 
     assert_eq!(store.load_document("doc")?, Some(binary));
-    assert_eq!(store.chunk_count("doc")?, 2);
+    assert_eq!(store.chunk_count("doc")?, 1);
+    Ok(())
+}
+
+#[test]
+fn overlaps_upsert_and_filter() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let mut store = Store::open(dir.path())?;
+    let overlap = |id: &str, doc_id: &str, state: &str| StoredOverlap {
+        id: id.into(),
+        doc_id: doc_id.into(),
+        state: state.into(),
+        created_ms: 5,
+        record: format!("{{\"id\":\"{id}\"}}"),
+    };
+    let mut batch = write("doc-a", b"change");
+    batch.overlaps = vec![
+        overlap("ov-1", "doc-a", "open"),
+        overlap("ov-2", "doc-b", "open"),
+    ];
+    store.commit(&[batch])?;
+
+    let mut update = write("doc-a", b"");
+    update.overlaps = vec![overlap("ov-1", "doc-a", "acknowledged")];
+    store.commit(&[update])?;
+
+    drop(store);
+    let store = Store::open(dir.path())?;
+    let open = store.overlaps(None, Some("open"))?;
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].id, "ov-2");
+    let of_a = store.overlaps(Some("doc-a"), None)?;
+    assert_eq!(of_a.len(), 1);
+    assert_eq!(of_a[0].state, "acknowledged");
+    assert_eq!(
+        store.overlap("ov-2")?.map(|o| o.doc_id),
+        Some("doc-b".to_owned())
+    );
+    assert_eq!(store.overlap("ov-9")?, None);
     Ok(())
 }
 
@@ -203,5 +244,21 @@ fn open_uses_wal_journal() -> TestResult {
     let check = Connection::open(store.db_path())?;
     let mode: String = check.pragma_query_value(None, "journal_mode", |row| row.get(0))?;
     assert_eq!(mode, "wal");
+    Ok(())
+}
+
+#[test]
+fn version_one_store_gains_overlaps() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    Store::open(dir.path())?.commit(&[write("doc", b"kept")])?;
+
+    // Put the database back to the first schema, which had no overlaps.
+    let old = Connection::open(dir.path().join(STORE_DB_FILE))?;
+    old.execute_batch("DROP TABLE overlaps; PRAGMA user_version = 1;")?;
+    drop(old);
+
+    let store = Store::open(dir.path())?;
+    assert_eq!(store.load_document("doc")?, Some(b"kept".to_vec()));
+    assert_eq!(store.overlaps(None, None)?, Vec::new());
     Ok(())
 }

@@ -375,6 +375,7 @@ impl DocTask {
                 doc_id: self.doc_id.clone(),
                 chunk: outcome.chunk.clone().unwrap_or_default(),
                 write_record,
+                overlaps: Vec::new(),
             }];
             if let Err(err) = self.store.commit(writes).await {
                 return (Err(ProtocolError::internal(err.to_string())), false);

@@ -233,11 +233,13 @@ async fn create(
             doc_id,
             chunk: doc_bytes,
             write_record,
+            overlaps: Vec::new(),
         },
         StoreWrite {
             doc_id: INDEX_DOC_ID.to_owned(),
             chunk: index_chunk,
             write_record: None,
+            overlaps: Vec::new(),
         },
     ];
     if let Err(err) = store.commit(writes).await {
@@ -267,6 +269,7 @@ async fn put(
         doc_id: INDEX_DOC_ID.to_owned(),
         chunk,
         write_record: None,
+        overlaps: Vec::new(),
     }];
     if let Err(err) = store.commit(writes).await {
         restore(index, &index_before);

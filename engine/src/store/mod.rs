@@ -20,9 +20,13 @@ use tracing::{debug, warn};
 /// The name of the SQLite database file inside a store directory.
 pub const STORE_DB_FILE: &str = "weft.db";
 
+mod overlaps;
+
+pub use overlaps::StoredOverlap;
+
 /// The schema version this build creates and reads, kept in
-/// `PRAGMA user_version`.
-const SCHEMA_VERSION: i64 = 1;
+/// `PRAGMA user_version`. Version 2 added the overlaps table.
+const SCHEMA_VERSION: i64 = 2;
 
 /// How long a statement waits for a lock held by another connection (for
 /// example a second `weft` process on the same store) before failing.
@@ -158,6 +162,16 @@ pub enum StoreError {
         source: rusqlite::Error,
     },
 
+    /// Reading overlaps failed.
+    #[error("failed to read overlaps from store database {}: {source}", path.display())]
+    ReadOverlaps {
+        /// The database file path.
+        path: PathBuf,
+        /// The SQLite error.
+        #[source]
+        source: rusqlite::Error,
+    },
+
     /// Reading a meta value failed.
     #[error("failed to read meta key {key:?} from store database {}: {source}", path.display())]
     ReadMeta {
@@ -193,6 +207,8 @@ pub struct StoreWrite {
     /// The write id and the reply JSON to record, for a write that a client
     /// may retry.
     pub write_record: Option<(String, String)>,
+    /// Overlaps to add or replace (by id) in the same transaction.
+    pub overlaps: Vec<StoredOverlap>,
 }
 
 /// An open store database.
@@ -270,7 +286,10 @@ impl Store {
         }
 
         if version < SCHEMA_VERSION {
-            tx.execute_batch(SCHEMA).map_err(schema_error)?;
+            if version < 1 {
+                tx.execute_batch(SCHEMA).map_err(schema_error)?;
+            }
+            tx.execute_batch(overlaps::SCHEMA).map_err(schema_error)?;
             tx.pragma_update(None, "user_version", SCHEMA_VERSION)
                 .map_err(schema_error)?;
         }
@@ -443,7 +462,11 @@ fn commit_batch(conn: &mut Connection, writes: &[StoreWrite]) -> rusqlite::Resul
         )?;
 
         for write in writes {
-            insert_chunk.execute(params![write.doc_id, write.chunk])?;
+            // A retried write or an overlap update may carry no change.
+            if !write.chunk.is_empty() {
+                insert_chunk.execute(params![write.doc_id, write.chunk])?;
+            }
+            overlaps::upsert(&tx, &write.overlaps)?;
 
             if let Some((write_id, reply)) = &write.write_record {
                 let inserted = insert_record.execute(params![write_id, reply])?;
