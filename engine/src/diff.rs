@@ -96,6 +96,25 @@ pub fn char_to_byte(text: &str, char_offset: usize) -> Option<usize> {
     CharCursor::new(text).advance_to(char_offset)
 }
 
+/// The lines of `old` that a line diff to `new` changes, as 1-based
+/// inclusive ranges; a pure insertion before line `k` is `k..=k-1`.
+pub fn changed_lines(old: &str, new: &str) -> Vec<crate::merge::LineRange> {
+    let diff = similar::TextDiff::configure()
+        .algorithm(similar::Algorithm::Myers)
+        .diff_lines(old, new);
+    diff.ops()
+        .iter()
+        .filter(|op| !matches!(op, DiffOp::Equal { .. }))
+        .map(|op| {
+            let old_range = op.old_range();
+            crate::merge::LineRange {
+                start: old_range.start + 1,
+                end: old_range.end,
+            }
+        })
+        .collect()
+}
+
 /// A forward-only position in a text, kept both in code points and in bytes.
 struct CharCursor<'a> {
     chars: std::str::Chars<'a>,
@@ -386,6 +405,13 @@ mod tests {
     fn assert_round_trip(old: &str, new: &str) {
         let computed = splices(old, new);
         assert_eq!(apply_splices(old, &computed), new, "splices {computed:?}");
+    }
+
+    #[test]
+    fn changed_lines_are_one_based() {
+        let ranges = changed_lines("a\nb\nc\n", "a\nB\nc\nd\n");
+        let pairs: Vec<(usize, usize)> = ranges.iter().map(|r| (r.start, r.end)).collect();
+        assert_eq!(pairs, [(2, 2), (4, 3)]);
     }
 
     #[test]

@@ -26,7 +26,7 @@ use crate::change::ChangeMeta;
 use crate::content::{FileContent, FileKind};
 use crate::diff::splices;
 use crate::line_endings::adopt_line_endings;
-use crate::merge::{Conflict, merge_texts};
+use crate::overlap::{TextOverlap, merge_file};
 use crate::version::Version;
 
 const KIND: &str = "kind";
@@ -89,8 +89,8 @@ pub struct WriteOutcome {
     pub version: Version,
     /// The merged content.
     pub content: FileContent,
-    /// Regions where both sides changed the same base lines.
-    pub conflicts: Vec<Conflict>,
+    /// Where the write and the concurrent changes may not fit together.
+    pub overlaps: Vec<TextOverlap>,
     /// The agents, other than the writer, whose changes the base had not
     /// seen.
     pub concurrent_agents: Vec<String>,
@@ -106,8 +106,8 @@ pub struct WriteOutcome {
 pub struct PlannedWrite {
     /// The merged content.
     pub content: FileContent,
-    /// Regions where both sides changed the same base lines.
-    pub conflicts: Vec<Conflict>,
+    /// Where the write and the concurrent changes may not fit together.
+    pub overlaps: Vec<TextOverlap>,
     /// The agents, other than the writer, whose changes the base had not
     /// seen.
     pub concurrent_agents: Vec<String>,
@@ -352,7 +352,7 @@ impl FileDoc {
                 && &current != incoming;
             return Ok(PlannedWrite {
                 content: incoming.clone(),
-                conflicts: Vec::new(),
+                overlaps: Vec::new(),
                 concurrent_agents,
                 replaced_unseen_bytes,
             });
@@ -367,13 +367,16 @@ impl FileDoc {
         } else {
             written.clone()
         };
-        let outcome = merge_texts(base_text, current_text, &written);
+        // An empty base means the writer created the file that the document
+        // already holds: both sides added it.
+        let base_text = (!base.is_empty()).then_some(base_text);
+        let outcome = merge_file(base_text, current_text, &written);
         Ok(PlannedWrite {
             content: FileContent::Text {
                 text: outcome.text,
                 bom: *current_bom || *written_bom,
             },
-            conflicts: outcome.conflicts,
+            overlaps: outcome.overlaps,
             concurrent_agents,
             replaced_unseen_bytes: false,
         })
@@ -432,7 +435,7 @@ impl FileDoc {
         Ok(WriteOutcome {
             version: self.version(),
             content: self.content()?,
-            conflicts: planned.conflicts,
+            overlaps: planned.overlaps,
             concurrent_agents: planned.concurrent_agents,
             replaced_unseen_bytes: planned.replaced_unseen_bytes,
             chunk,

@@ -21,6 +21,7 @@ const ID: &str = "id";
 const KIND: &str = "kind";
 const EXECUTABLE: &str = "executable";
 const DELETED: &str = "deleted";
+const DELETED_BY: &str = "deleted_by";
 
 /// A failed operation on the workspace index.
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +47,8 @@ pub struct IndexEntry {
     pub executable: bool,
     /// Whether the path was deleted or renamed away.
     pub deleted: bool,
+    /// The agent that deleted or renamed the path away, when it is deleted.
+    pub deleted_by: Option<String>,
 }
 
 /// The workspace index document.
@@ -139,6 +142,9 @@ impl WorkspaceIndex {
             tx.put(&obj, KIND, entry.kind.as_str())?;
             tx.put(&obj, EXECUTABLE, entry.executable)?;
             tx.put(&obj, DELETED, entry.deleted)?;
+            if let Some(agent) = &entry.deleted_by {
+                tx.put(&obj, DELETED_BY, agent.as_str())?;
+            }
         }
         tx.commit_with(meta.commit_options());
         Ok(Some(self.doc.save_after(&old_heads)))
@@ -190,6 +196,7 @@ impl WorkspaceIndex {
             kind,
             executable: flag(EXECUTABLE)?,
             deleted: flag(DELETED)?,
+            deleted_by: text(DELETED_BY)?,
         }))
     }
 }
@@ -210,6 +217,7 @@ mod tests {
             kind: FileKind::Text,
             executable: false,
             deleted: false,
+            deleted_by: None,
         }
     }
 

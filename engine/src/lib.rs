@@ -9,6 +9,8 @@
 //! - [`line_endings`], [`diff`], [`merge`]: the text side of a write: keep
 //!   the stored line endings, diff by line then by character, and merge three
 //!   ways.
+//! - [`overlap`]: the overlap report of a merge (same lines, adjacent lines,
+//!   delete against edit, both added), and conflict markers for people.
 //! - [`document`]: one Automerge document per file, written at a base
 //!   version.
 //! - [`index`]: the workspace index document mapping paths to documents.
@@ -31,6 +33,7 @@ pub mod import;
 pub mod index;
 pub mod line_endings;
 pub mod merge;
+pub mod overlap;
 pub mod path;
 pub mod store;
 pub mod version;

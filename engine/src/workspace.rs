@@ -115,6 +115,7 @@ pub fn import_folder(
             kind: content.kind(),
             executable: file.executable,
             deleted: false,
+            deleted_by: None,
         });
         writes.push(StoreWrite {
             doc_id,

@@ -18,20 +18,16 @@ use serde_json::{Map, Value, json};
 use tokio::sync::{mpsc, oneshot};
 use weft_engine::change::ChangeMeta;
 use weft_engine::content::FileContent;
-use weft_engine::document::{DocumentError, FileDoc, SpliceEdit, WriteOutcome};
+use weft_engine::document::{DocumentError, FileDoc, SpliceEdit};
 use weft_engine::path::WorkspacePath;
-use weft_engine::store::StoreWrite;
 use weft_engine::version::Version;
 
-use crate::overlap::overlaps_of;
-use crate::protocol::{ProtocolError, content_fields};
+
+use crate::protocol::ProtocolError;
 use crate::store_thread::StoreHandle;
 
 /// Queue length of one document task.
 const QUEUE: usize = 64;
-
-/// Writes after which a document's stored chunks are compacted into one.
-const COMPACT_AFTER: usize = 200;
 
 /// A write's edit: the whole new content or a splice.
 #[derive(Debug)]
@@ -61,6 +57,10 @@ pub struct WriteJob {
     pub executable: bool,
     /// Whether this write created the path.
     pub created: bool,
+    /// When the path was deleted or renamed away by another agent since the
+    /// writer's base: that agent and what happened, for a `delete-edit`
+    /// overlap.
+    pub file_overlap: Option<(String, String)>,
 }
 
 /// A read's result.
@@ -83,6 +83,16 @@ enum Command {
     Log {
         limit: usize,
         reply: oneshot::Sender<Result<Vec<Value>, ProtocolError>>,
+    },
+    Preview {
+        job: Box<WriteJob>,
+        reply: oneshot::Sender<Result<Map<String, Value>, ProtocolError>>,
+    },
+    Ack {
+        overlap_id: String,
+        note: String,
+        agent: String,
+        reply: oneshot::Sender<Result<Value, ProtocolError>>,
     },
 }
 
@@ -147,6 +157,34 @@ impl Documents {
     pub async fn log(&self, doc_id: &str, limit: usize) -> Result<Vec<Value>, ProtocolError> {
         let (reply, wait) = oneshot::channel();
         self.send(doc_id, Command::Log { limit, reply }).await?;
+        wait.await.map_err(|_| task_failed(doc_id))?
+    }
+
+    /// Computes what a write would do, without writing: the merged content
+    /// and the overlaps it would open.
+    pub async fn preview(&self, doc_id: &str, job: WriteJob) -> Result<Map<String, Value>, ProtocolError> {
+        let (reply, wait) = oneshot::channel();
+        let job = Box::new(job);
+        self.send(doc_id, Command::Preview { job, reply }).await?;
+        wait.await.map_err(|_| task_failed(doc_id))?
+    }
+
+    /// Acknowledges an overlap of this document with a note.
+    pub async fn ack(
+        &self,
+        doc_id: &str,
+        overlap_id: &str,
+        note: &str,
+        agent: &str,
+    ) -> Result<Value, ProtocolError> {
+        let (reply, wait) = oneshot::channel();
+        let command = Command::Ack {
+            overlap_id: overlap_id.to_owned(),
+            note: note.to_owned(),
+            agent: agent.to_owned(),
+            reply,
+        };
+        self.send(doc_id, command).await?;
         wait.await.map_err(|_| task_failed(doc_id))?
     }
 
@@ -226,13 +264,13 @@ fn task_failed(doc_id: &str) -> ProtocolError {
     ))
 }
 
-struct DocTask {
+pub(crate) struct DocTask {
     generation: u64,
-    doc_id: String,
-    store: StoreHandle,
+    pub(crate) doc_id: String,
+    pub(crate) store: StoreHandle,
     registry: Registry,
     idle: Duration,
-    writes_since_compaction: usize,
+    pub(crate) writes_since_compaction: usize,
 }
 
 impl DocTask {
@@ -332,76 +370,21 @@ impl DocTask {
                 let _ = reply.send(result);
                 stored
             }
-        }
-    }
-
-    /// Applies a write; returns the reply and whether the store kept up.
-    async fn write(
-        &mut self,
-        doc: &mut FileDoc,
-        job: WriteJob,
-    ) -> (Result<Map<String, Value>, ProtocolError>, bool) {
-        let record_key = job
-            .write_id
-            .as_deref()
-            .map(|write_id| write_record_key(&self.doc_id, &job.meta.agent, write_id));
-        if let Some(key) = &record_key {
-            match self.store.write_reply(key).await {
-                Ok(Some(recorded)) => {
-                    let result =
-                        serde_json::from_str::<Map<String, Value>>(&recorded).map_err(|err| {
-                            ProtocolError::internal(format!("recorded reply is damaged: {err}"))
-                        });
-                    return (result, true);
-                }
-                Ok(None) => {}
-                Err(err) => return (Err(ProtocolError::internal(err.to_string())), true),
+            Command::Preview { job, reply } => {
+                let _ = reply.send(crate::doc_write::preview(doc, &self.doc_id, &job));
+                true
+            }
+            Command::Ack {
+                overlap_id,
+                note,
+                agent,
+                reply,
+            } => {
+                let (result, stored) = self.ack(&overlap_id, &note, &agent).await;
+                let _ = reply.send(result);
+                stored
             }
         }
-
-        let outcome = match &job.edit {
-            Edit::Whole(content) => doc.write(&job.base, content, job.actor.clone(), &job.meta),
-            Edit::Splice(edit) => doc.splice(&job.base, edit, job.actor.clone(), &job.meta),
-        };
-        let outcome = match outcome {
-            Ok(outcome) => outcome,
-            Err(err) => return (Err(document_error(err)), true),
-        };
-
-        let result = write_result(&job, &outcome);
-        let write_record = record_key.map(|key| (key, Value::Object(result.clone()).to_string()));
-        if outcome.chunk.is_some() || write_record.is_some() {
-            let writes = vec![StoreWrite {
-                doc_id: self.doc_id.clone(),
-                chunk: outcome.chunk.clone().unwrap_or_default(),
-                write_record,
-                overlaps: Vec::new(),
-            }];
-            if let Err(err) = self.store.commit(writes).await {
-                return (Err(ProtocolError::internal(err.to_string())), false);
-            }
-        }
-
-        let overlaps = result
-            .get("overlaps")
-            .and_then(|overlaps| overlaps.as_array())
-            .map_or(0, Vec::len);
-        tracing::info!(
-            agent = %job.meta.agent,
-            path = %job.path,
-            bytes = outcome.content.len(),
-            overlaps,
-            changed = outcome.chunk.is_some(),
-            "write"
-        );
-        if outcome.chunk.is_some() {
-            self.writes_since_compaction += 1;
-            if self.writes_since_compaction >= COMPACT_AFTER {
-                self.store.compact(&self.doc_id, doc.save());
-                self.writes_since_compaction = 0;
-            }
-        }
-        (Ok(result), true)
     }
 
     /// Removes this task from the registry if nobody holds its sender and
@@ -437,6 +420,12 @@ impl DocTask {
 
 fn fail(command: Command, error: ProtocolError) {
     match command {
+        Command::Preview { reply, .. } => {
+            let _ = reply.send(Err(error));
+        }
+        Command::Ack { reply, .. } => {
+            let _ = reply.send(Err(error));
+        }
         Command::Read { reply, .. } => {
             let _ = reply.send(Err(error));
         }
@@ -447,46 +436,6 @@ fn fail(command: Command, error: ProtocolError) {
             let _ = reply.send(Err(error));
         }
     }
-}
-
-/// Builds the store key of a write id. Clients pick write ids, so two
-/// agents, or one agent on two files, may send the same id for different
-/// writes. The key therefore contains the document and the agent too, and
-/// only a retry of the same write matches it.
-pub fn write_record_key(doc_id: &str, agent: &str, write_id: &str) -> String {
-    json!([doc_id, agent, write_id]).to_string()
-}
-
-/// The result object of a write reply.
-fn write_result(job: &WriteJob, outcome: &WriteOutcome) -> Map<String, Value> {
-    let mut result = Map::new();
-    result.insert("path".into(), json!(job.path.as_str()));
-    result.insert("version".into(), json!(outcome.version.to_hex()));
-    result.extend(content_fields(&outcome.content));
-    result.insert("executable".into(), json!(job.executable));
-    result.insert("created".into(), json!(job.created));
-    result.insert(
-        "overlaps".into(),
-        Value::Array(overlaps_of(&job.path, &job.meta.agent, outcome)),
-    );
-    result
-}
-
-/// Builds the result object of a write that created its path.
-pub fn created_result(
-    path: &WorkspacePath,
-    version: &Version,
-    content: &FileContent,
-    executable: bool,
-) -> Map<String, Value> {
-    let mut result = Map::new();
-    result.insert("path".into(), json!(path.as_str()));
-    result.insert("version".into(), json!(version.to_hex()));
-    result.extend(content_fields(content));
-    result.insert("executable".into(), json!(executable));
-    result.insert("created".into(), json!(true));
-    result.insert("overlaps".into(), json!([]));
-    result
 }
 
 /// Maps a document error to the protocol's error codes.

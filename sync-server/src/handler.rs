@@ -19,7 +19,9 @@ use weft_engine::index::IndexEntry;
 use weft_engine::version::Version;
 
 use crate::config::Limits;
-use crate::documents::{Documents, Edit, WriteJob, created_result};
+use crate::store_thread::StoreHandle;
+use crate::doc_write::created_result;
+use crate::documents::{Documents, Edit, WriteJob};
 use crate::index_task::{Created, Index, NewFile};
 use crate::protocol::{ProtocolError, Request, content_fields, error_reply, reply};
 
@@ -33,15 +35,17 @@ pub struct Shared {
     pub index: Index,
     /// The document tasks.
     pub documents: Documents,
+    /// The store thread, for queries that span documents.
+    pub store: StoreHandle,
     /// Size limits.
     pub limits: Limits,
 }
 
 /// One connection's state.
-struct Session {
-    shared: Shared,
+pub(crate) struct Session {
+    pub(crate) shared: Shared,
     agent: Option<String>,
-    actor: ActorId,
+    pub(crate) actor: ActorId,
 }
 
 /// Serves one connection until the client closes it, the transport fails,
@@ -160,12 +164,15 @@ impl Session {
             "delete" => self.delete(request, &agent).await,
             "rename" => self.rename(request, &agent).await,
             "log" => self.log(request).await,
+            "overlaps" => self.overlaps(request, &agent).await,
+            "ack" => self.ack(request, &agent).await,
+            "preview" => self.preview(request, &agent).await,
             other => Err(ProtocolError::field(
                 "invalid_request",
                 "type",
                 format!(
                     "unknown request type {other:?}; expected hello, list, read, write, splice, \
-                     create, delete, rename or log"
+                     create, delete, rename, log, overlaps, ack or preview"
                 ),
             )),
         }
@@ -288,6 +295,7 @@ impl Session {
         } else {
             None
         };
+        let file_overlap = file_overlap(&entry, renamed_to.as_ref(), agent);
         let entry = renamed_to.clone().unwrap_or(entry);
 
         let executable = executable.unwrap_or(entry.executable);
@@ -300,6 +308,7 @@ impl Session {
             write_id,
             executable,
             created,
+            file_overlap,
         };
         let mut result = self.shared.documents.write(&entry.doc_id, job).await?;
         self.update_entry(&entry, executable, result.get("kind"), meta)
@@ -343,6 +352,7 @@ impl Session {
             write_id: request.opt_string("write_id")?.map(str::to_owned),
             executable: entry.executable,
             created: false,
+            file_overlap: None,
         };
         let result = self.shared.documents.write(&entry.doc_id, job).await?;
         Ok(Value::Object(result))
@@ -354,6 +364,7 @@ impl Session {
         let entry = self.shared.index.live(&path, "path").await?;
         let deleted = IndexEntry {
             deleted: true,
+            deleted_by: Some(agent.to_owned()),
             ..entry
         };
         self.shared
@@ -387,6 +398,7 @@ impl Session {
         };
         let left = IndexEntry {
             deleted: true,
+            deleted_by: Some(agent.to_owned()),
             ..entry
         };
         self.shared
@@ -420,6 +432,7 @@ impl Session {
         };
         let updated = IndexEntry {
             deleted: false,
+            deleted_by: None,
             executable,
             kind,
             ..entry.clone()
@@ -432,4 +445,25 @@ impl Session {
         }
         Ok(())
     }
+}
+
+/// The `delete-edit` overlap of a write to a path that another agent
+/// deleted or renamed away: that agent and what happened to the file.
+fn file_overlap(
+    entry: &IndexEntry,
+    renamed_to: Option<&IndexEntry>,
+    writer: &str,
+) -> Option<(String, String)> {
+    let other = entry.deleted_by.as_deref().filter(|other| *other != writer)?;
+    let message = match renamed_to {
+        Some(renamed) => format!(
+            "{other} renamed {} to {}; the edit was applied to {}",
+            entry.path, renamed.path, renamed.path
+        ),
+        None => format!(
+            "{other} deleted {}; the file is kept with this edit",
+            entry.path
+        ),
+    };
+    Some((other.to_owned(), message))
 }

@@ -16,7 +16,7 @@ use weft_engine::store::StoreWrite;
 use weft_engine::version::Version;
 use weft_engine::workspace::INDEX_DOC_ID;
 
-use crate::documents::{created_result, write_record_key};
+use crate::doc_write::{created_result, write_record_key};
 use crate::protocol::ProtocolError;
 use crate::store_thread::StoreHandle;
 
@@ -215,6 +215,7 @@ async fn create(
         kind: content.kind(),
         executable,
         deleted: false,
+        deleted_by: None,
     };
     let version = doc.version();
     let stored = doc.content().map_err(|err| internal(err.to_string()))?;

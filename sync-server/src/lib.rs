@@ -8,7 +8,11 @@
 //! - [`protocol`]: request parsing and reply shapes (see `docs/protocol.md`).
 //! - [`index_task`]: the task that owns the workspace index.
 //! - [`documents`]: one task per open file document.
-//! - [`overlap`]: overlap reports for a write.
+//! - [`doc_write`]: a document task's writes, previews and overlap
+//!   acknowledgements.
+//! - [`overlap`]: overlap records: opened by writes, stored, resolved.
+//! - [`overlap_requests`]: listing and acknowledging overlaps, previewing a
+//!   write.
 //! - [`store_thread`]: the thread that owns the store and group-commits.
 //!
 //! The server calls the engine for every merge and owns no merge logic.
@@ -18,10 +22,12 @@
 
 pub mod auth;
 pub mod config;
+pub mod doc_write;
 pub mod documents;
 pub mod handler;
 pub mod index_task;
 pub mod overlap;
+pub mod overlap_requests;
 pub mod protocol;
 pub mod server;
 pub mod store_thread;

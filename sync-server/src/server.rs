@@ -150,7 +150,8 @@ impl Server {
         let (store, store_thread) = StoreHandle::spawn(store).map_err(ServerError::Thread)?;
         let shared = Shared {
             index: Index::spawn(index, store.clone()),
-            documents: Documents::new(store, config.limits.document_idle),
+            documents: Documents::new(store.clone(), config.limits.document_idle),
+            store,
             limits: config.limits.clone(),
         };
 

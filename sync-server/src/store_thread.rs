@@ -12,7 +12,7 @@ use std::sync::mpsc;
 use std::thread::JoinHandle;
 
 use tokio::sync::oneshot;
-use weft_engine::store::{Store, StoreWrite};
+use weft_engine::store::{Store, StoreWrite, StoredOverlap};
 
 /// How many waiting commit requests one transaction takes at most.
 const MAX_BATCH: usize = 256;
@@ -38,6 +38,14 @@ enum Job {
     Compact {
         doc_id: String,
         bytes: Vec<u8>,
+    },
+    Overlaps {
+        doc_id: Option<String>,
+        reply: oneshot::Sender<Result<Vec<StoredOverlap>, StoreFailed>>,
+    },
+    Overlap {
+        id: String,
+        reply: oneshot::Sender<Result<Option<StoredOverlap>, StoreFailed>>,
     },
 }
 
@@ -81,6 +89,26 @@ impl StoreHandle {
         let (reply, wait) = oneshot::channel();
         self.send(Job::WriteReply {
             write_id: write_id.to_owned(),
+            reply,
+        })?;
+        wait.await.map_err(|_| stopped())?
+    }
+
+    /// Reads the overlaps of one document, or all of them, oldest first.
+    pub async fn overlaps(&self, doc_id: Option<&str>) -> Result<Vec<StoredOverlap>, StoreFailed> {
+        let (reply, wait) = oneshot::channel();
+        self.send(Job::Overlaps {
+            doc_id: doc_id.map(str::to_owned),
+            reply,
+        })?;
+        wait.await.map_err(|_| stopped())?
+    }
+
+    /// Reads one overlap by id.
+    pub async fn overlap(&self, id: &str) -> Result<Option<StoredOverlap>, StoreFailed> {
+        let (reply, wait) = oneshot::channel();
+        self.send(Job::Overlap {
+            id: id.to_owned(),
             reply,
         })?;
         wait.await.map_err(|_| stopped())?
@@ -137,6 +165,20 @@ fn run(mut store: Store, jobs: mpsc::Receiver<Job>) {
                     commit_batch(&mut store, &mut batch, &mut waiting);
                     let result = store
                         .write_reply(&write_id)
+                        .map_err(|err| StoreFailed(err.to_string()));
+                    let _ = reply.send(result);
+                }
+                Job::Overlaps { doc_id, reply } => {
+                    commit_batch(&mut store, &mut batch, &mut waiting);
+                    let result = store
+                        .overlaps(doc_id.as_deref(), None)
+                        .map_err(|err| StoreFailed(err.to_string()));
+                    let _ = reply.send(result);
+                }
+                Job::Overlap { id, reply } => {
+                    commit_batch(&mut store, &mut batch, &mut waiting);
+                    let result = store
+                        .overlap(&id)
                         .map_err(|err| StoreFailed(err.to_string()));
                     let _ = reply.send(result);
                 }

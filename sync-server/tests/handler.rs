@@ -94,7 +94,8 @@ async fn workspace(files: &[(&str, &str)]) -> (tempfile::TempDir, Shared) {
     let (store, _thread) = StoreHandle::spawn(store).expect("store thread");
     let shared = Shared {
         index: Index::spawn(index, store.clone()),
-        documents: Documents::new(store, Duration::from_secs(60)),
+        documents: Documents::new(store.clone(), Duration::from_secs(60)),
+        store,
         limits: Limits::default(),
     };
     (temp, shared)

@@ -19,6 +19,7 @@
 //! past it. No limit depends on time, so the same inputs always give the
 //! same output.
 
+mod detail;
 mod region;
 mod sides;
 mod unified;
@@ -26,12 +27,14 @@ mod unified;
 use std::ops::Range;
 
 use crate::diff::{MAX_REFINED_TOTAL_CHARS, RefineBudget};
+pub(crate) use detail::{ConflictDetail, MergeDetail};
 use region::{Version, containing_side, merge_characters};
-use sides::{MergeInput, Side};
+pub(crate) use sides::Side;
+use sides::MergeInput;
 
 /// A range of base lines, 1-based and inclusive. An insertion between lines
 /// `k` and `k + 1` is `start = k + 1, end = k`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LineRange {
     /// First base line of the range (1-based).
     pub start: usize,
@@ -41,7 +44,8 @@ pub struct LineRange {
 }
 
 impl LineRange {
-    fn from_indices(range: &Range<usize>) -> Self {
+    /// Converts 0-based, half-open line indices.
+    pub(crate) fn from_indices(range: &Range<usize>) -> Self {
         Self {
             start: range.start + 1,
             end: range.end,
@@ -114,8 +118,35 @@ pub fn merge_texts(base: &str, current: &str, incoming: &str) -> MergeOutcome {
     }
 
     let input = MergeInput::new(base, current, incoming);
-    let mut merger = Merger::new(&input);
-    for cluster in group_hunks(&input, all_hunks(&input), Joining::Touching) {
+    let merged = merge_input(&input);
+    MergeOutcome {
+        text: merged.text,
+        conflicts: merged
+            .conflicts
+            .into_iter()
+            .map(|detail| detail.conflict)
+            .collect(),
+    }
+}
+
+/// The merged text of `input`, with where each hunk landed in it and which
+/// hunks formed each conflict.
+#[derive(Debug)]
+struct Merged {
+    text: String,
+    conflicts: Vec<ConflictDetail>,
+    /// For each side, the byte range of the merged text that each of its
+    /// hunks (by index) was merged into, together with the hunks merged with
+    /// it.
+    current_spans: Vec<Range<usize>>,
+    incoming_spans: Vec<Range<usize>>,
+}
+
+/// Merges both sides' hunks of `input`, which [`merge_texts`] has found not
+/// to be trivial.
+fn merge_input(input: &MergeInput<'_>) -> Merged {
+    let mut merger = Merger::new(input);
+    for cluster in group_hunks(input, all_hunks(input), Joining::Touching) {
         if input.base.is_empty() && cluster.has_both_sides() {
             // Two writers created the same file, so the whole file is one
             // region rather than two insertions at the same point.
@@ -217,7 +248,9 @@ struct Merger<'i, 'a> {
     text: String,
     /// First base line not yet copied or replaced.
     base_cursor: usize,
-    conflicts: Vec<Conflict>,
+    conflicts: Vec<ConflictDetail>,
+    current_spans: Vec<Range<usize>>,
+    incoming_spans: Vec<Range<usize>>,
     budget: RefineBudget,
 }
 
@@ -228,16 +261,34 @@ impl<'i, 'a> Merger<'i, 'a> {
             text: String::new(),
             base_cursor: 0,
             conflicts: Vec::new(),
+            current_spans: vec![0..0; input.current.hunks.len()],
+            incoming_spans: vec![0..0; input.incoming.hunks.len()],
             budget: RefineBudget::new(MAX_REFINED_TOTAL_CHARS),
         }
     }
 
-    fn finish(mut self) -> MergeOutcome {
+    fn finish(mut self) -> Merged {
         self.copy_base_to(self.input.base.len());
-        MergeOutcome {
+        Merged {
             text: self.text,
             conflicts: self.conflicts,
+            current_spans: self.current_spans,
+            incoming_spans: self.incoming_spans,
         }
+    }
+
+    /// Records that `members` were merged into the merged text from byte
+    /// `start` to the end of the text so far.
+    fn place(&mut self, members: &[(Side, usize)], start: usize) -> Range<usize> {
+        let span = start..self.text.len();
+        for &(side, index) in members {
+            let spans = match side {
+                Side::Current => &mut self.current_spans,
+                Side::Incoming => &mut self.incoming_spans,
+            };
+            spans[index] = span.clone();
+        }
+        span
     }
 
     /// Appends `piece`, first adding `glue` when the text so far ends with a
@@ -262,11 +313,15 @@ impl<'i, 'a> Merger<'i, 'a> {
         }
     }
 
-    /// Replaces the base lines of `range` with `text` from `side`.
-    fn replace_base(&mut self, range: &Range<usize>, text: &str, side: Side) {
+    /// Replaces the base lines of `range` with `text` from `side`, and
+    /// returns the byte offset in the merged text where the replacement
+    /// starts (before any line ending that completes the line before it).
+    fn replace_base(&mut self, range: &Range<usize>, text: &str, side: Side) -> usize {
         self.copy_base_to(range.start);
+        let start = self.text.len();
         self.push(text, self.input.side(side).glue);
         self.base_cursor = self.base_cursor.max(range.end);
+        start
     }
 
     /// Merges hunks whose base ranges overlap or touch.
@@ -288,7 +343,8 @@ impl<'i, 'a> Merger<'i, 'a> {
                 } else {
                     incoming.text
                 };
-                self.replace_base(&cluster.base, &text, side);
+                let start = self.replace_base(&cluster.base, &text, side);
+                self.place(&cluster.members, start);
                 return;
             }
         }
@@ -310,7 +366,8 @@ impl<'i, 'a> Merger<'i, 'a> {
         let diff = input.side(side);
         let hunk = &diff.hunks[index];
         let text = diff.lines[hunk.new.clone()].concat();
-        self.replace_base(&hunk.old, &text, side);
+        let start = self.replace_base(&hunk.old, &text, side);
+        self.place(&[(side, index)], start);
     }
 
     /// Merges a region where both sides changed common base lines, and
@@ -324,27 +381,35 @@ impl<'i, 'a> Merger<'i, 'a> {
             } else {
                 &incoming.text
             };
-            self.replace_base(&group.base, text, side);
+            let start = self.replace_base(&group.base, text, side);
+            self.place(&group.members, start);
             return;
         }
 
         let base_text = self.input.base_text(group.base.clone());
-        let resolution = match merge_characters(&base_text, &current, &incoming) {
+        let (start, resolution) = match merge_characters(&base_text, &current, &incoming) {
             Some(merged) => {
-                self.replace_base(&group.base, &merged, Side::Current);
-                ConflictResolution::CharacterMerge
+                let start = self.replace_base(&group.base, &merged, Side::Current);
+                (start, ConflictResolution::CharacterMerge)
             }
             None => {
-                self.replace_base(&group.base, &current.text, Side::Current);
+                let start = self.replace_base(&group.base, &current.text, Side::Current);
                 self.push(&incoming.text, self.input.incoming.glue);
-                ConflictResolution::BothKept
+                (start, ConflictResolution::BothKept)
             }
         };
-        self.conflicts.push(Conflict {
+        let merged = self.place(&group.members, start);
+        let conflict = Conflict {
             base_lines: LineRange::from_indices(&group.base),
             current_hunk: self.unified_hunk(Side::Current, group, &current),
             incoming_hunk: self.unified_hunk(Side::Incoming, group, &incoming),
             resolution,
+        };
+        self.conflicts.push(ConflictDetail {
+            conflict,
+            base: group.base.clone(),
+            members: group.members.clone(),
+            merged,
         });
     }
 

@@ -10,7 +10,7 @@ use crate::diff::{
 
 /// One side of a three-way merge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(super) enum Side {
+pub(crate) enum Side {
     /// The text the document contains now.
     Current,
     /// The text the writer wrote.

@@ -43,12 +43,17 @@ async fn crlf_file_ignores_ending_flip() {
                 .expect("a writes");
             [first, second]
         };
+        // The flip is no change at all; the real edits sit on touching
+        // lines 2 and 3, which is at most a low `adjacent` overlap.
         for reply in &replies {
-            assert_eq!(
-                overlaps_of(reply).len(),
-                0,
-                "{path}: a line-ending flip is no overlap, got {reply}"
-            );
+            for overlap in overlaps_of(reply) {
+                assert_eq!(
+                    overlap["kind"],
+                    json!("adjacent"),
+                    "{path}: a line-ending flip opens no other overlap, got {reply}"
+                );
+                assert_eq!(overlap["base_lines"]["start"], json!(2), "{path}: {overlap}");
+            }
         }
         assert_eq!(
             replies[1]["text"],

@@ -286,7 +286,7 @@ async fn joiner_sequence_conflict_stays_whole() {
             .collect();
         assert_eq!(
             kinds,
-            [&json!("same-lines")],
+            [&json!("delete-edit")],
             "{path}: the rewrite against the delete is reported"
         );
     }

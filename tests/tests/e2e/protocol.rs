@@ -275,8 +275,8 @@ async fn concurrent_creates_keep_both_texts() {
         .collect();
     assert_eq!(
         kinds,
-        [&json!("same-lines")],
-        "two texts at one place are reported"
+        [&json!("add-add")],
+        "two agents adding one path are reported"
     );
 }
 

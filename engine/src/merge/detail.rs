@@ -1,0 +1,133 @@
+//! The merge as the overlap report sees it: both sides' hunks, where each
+//! one landed in the merged text, and which hunks formed each conflict, so
+//! that the report classifies regions without diffing the texts again.
+
+use std::ops::Range;
+
+use crate::diff::Hunk;
+
+use super::sides::MergeInput;
+use super::{Conflict, Merged, Side, merge_input, unified};
+
+/// A conflict of [`super::merge_texts`] with the hunks that formed it.
+#[derive(Debug, Clone)]
+pub(crate) struct ConflictDetail {
+    /// The conflict as `merge_texts` reports it.
+    pub(crate) conflict: Conflict,
+    /// The region's base lines, 0-based and half-open.
+    pub(crate) base: Range<usize>,
+    /// The hunks of the region as (side, index into the side's hunks).
+    pub(crate) members: Vec<(Side, usize)>,
+    /// Bytes of the merged text that the region became. The range starts
+    /// before the line ending that the merge adds to a preceding last line
+    /// without one.
+    pub(crate) merged: Range<usize>,
+}
+
+/// A merge of two sides that both changed the base, with the hunks of each
+/// side and where they landed in the merged text.
+#[derive(Debug)]
+pub(crate) struct MergeDetail<'a> {
+    input: MergeInput<'a>,
+    merged: Merged,
+}
+
+impl<'a> MergeDetail<'a> {
+    /// Merges `incoming` into `current` from `base` exactly as
+    /// [`super::merge_texts`] does when neither side equals the base and the
+    /// sides differ, which the caller checks first.
+    pub(crate) fn new(base: &'a str, current: &'a str, incoming: &'a str) -> Self {
+        let input = MergeInput::new(base, current, incoming);
+        let merged = merge_input(&input);
+        Self { input, merged }
+    }
+
+    /// The merged text.
+    pub(crate) fn text(&self) -> &str {
+        &self.merged.text
+    }
+
+    /// The conflicts, in base order.
+    pub(crate) fn conflicts(&self) -> &[ConflictDetail] {
+        &self.merged.conflicts
+    }
+
+    /// The hunks of `side` against the base, ascending and apart.
+    pub(crate) fn hunks(&self, side: Side) -> &[Hunk] {
+        &self.input.side(side).hunks
+    }
+
+    /// Returns whether hunk `current_index` of the current side and hunk
+    /// `incoming_index` of the incoming side replace the same base lines
+    /// with the same lines.
+    pub(crate) fn hunks_identical(&self, current_index: usize, incoming_index: usize) -> bool {
+        let current = &self.input.current;
+        let incoming = &self.input.incoming;
+        let current_hunk = &current.hunks[current_index];
+        let incoming_hunk = &incoming.hunks[incoming_index];
+        current_hunk.old == incoming_hunk.old
+            && current.lines[current_hunk.new.clone()] == incoming.lines[incoming_hunk.new.clone()]
+    }
+
+    /// Bytes of the merged text that hunk `index` of `side` became, together
+    /// with the hunks merged with it.
+    pub(crate) fn merged_span(&self, side: Side, index: usize) -> Range<usize> {
+        match side {
+            Side::Current => self.merged.current_spans[index].clone(),
+            Side::Incoming => self.merged.incoming_spans[index].clone(),
+        }
+    }
+
+    /// Lists the hunks of `side` that change base lines of `base_range`, or
+    /// insert at a point within it or at its ends.
+    pub(crate) fn hunks_within(&self, side: Side, base_range: &Range<usize>) -> Vec<usize> {
+        let hunks = self.hunks(side);
+        let first = hunks.partition_point(|hunk| hunk.old.end < base_range.start);
+        (first..hunks.len())
+            .take_while(|&index| hunks[index].old.start <= base_range.end)
+            .filter(|&index| {
+                let old = &hunks[index].old;
+                let shares_line = old.start < base_range.end && base_range.start < old.end;
+                shares_line || old.is_empty()
+            })
+            .collect()
+    }
+
+    /// Formats the change of `side` over `base_range` as one unified diff
+    /// hunk. `hunk_indices` must list every hunk of the side that changes a
+    /// line of the range, ascending, as [`Self::hunks_within`] returns them.
+    pub(crate) fn unified_hunk(
+        &self,
+        side: Side,
+        base_range: &Range<usize>,
+        hunk_indices: &[usize],
+    ) -> String {
+        let diff = self.input.side(side);
+        let segments = diff.segments(base_range.clone(), hunk_indices);
+        let side_range = diff.line_range(&segments, 0);
+        unified::unified_hunk(
+            &self.input.base,
+            base_range.clone(),
+            diff,
+            &segments,
+            side_range,
+        )
+    }
+
+    /// Returns the text of `side` over `base_range`, with the hunks
+    /// `hunk_indices` as in [`Self::unified_hunk`].
+    pub(crate) fn side_text(
+        &self,
+        side: Side,
+        base_range: &Range<usize>,
+        hunk_indices: &[usize],
+    ) -> String {
+        let diff = self.input.side(side);
+        diff.text(&diff.segments(base_range.clone(), hunk_indices))
+    }
+
+    /// Returns the base lines of `range` joined.
+    pub(crate) fn base_text(&self, range: &Range<usize>) -> String {
+        self.input.base_text(range.clone())
+    }
+}
