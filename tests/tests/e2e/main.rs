@@ -6,6 +6,7 @@ mod cases_files;
 mod cases_text;
 mod cli_sync;
 mod durability;
+mod overlap_states;
 mod protocol;
 mod renames;
 mod retries;
