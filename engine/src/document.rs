@@ -453,7 +453,7 @@ impl FileDoc {
     }
 
     /// The agents other than `writer` that made changes `base` had not seen.
-    fn concurrent_agents(&self, base: &Version, writer: &str) -> Vec<String> {
+    pub fn concurrent_agents(&self, base: &Version, writer: &str) -> Vec<String> {
         let mut agents: Vec<String> = self
             .doc
             .get_changes_meta(base.heads())

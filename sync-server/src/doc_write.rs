@@ -88,9 +88,7 @@ impl DocTask {
         };
         let resolved: Vec<Value> = earlier
             .into_iter()
-            .filter(|record| {
-                overlap::resolves(record, &job.meta.agent, doc, &job.base, &changed)
-            })
+            .filter(|record| overlap::resolves(record, &job.meta.agent, doc, &job.base, &changed))
             .map(|mut record| {
                 record["state"] = json!("resolved");
                 record["resolved_by"] = json!(job.meta.agent);
@@ -136,6 +134,55 @@ impl DocTask {
         (Ok(result), true)
     }
 
+    /// Checks a delete based on `base`; see [`Documents::check_delete`].
+    /// Returns the overlap (if any) and whether the store kept up.
+    ///
+    /// [`Documents::check_delete`]: crate::documents::Documents::check_delete
+    pub(crate) async fn check_delete(
+        &mut self,
+        doc: &FileDoc,
+        path: &WorkspacePath,
+        base: &Version,
+        agent: &str,
+    ) -> (Result<Option<Value>, ProtocolError>, bool) {
+        if !doc.has_version(base) {
+            let err = weft_engine::document::DocumentError::UnknownVersion {
+                version: base.clone(),
+            };
+            return (Err(document_error(err)), true);
+        }
+        let others = doc.concurrent_agents(base, agent);
+        if others.is_empty() {
+            return (Ok(None), true);
+        }
+
+        let version = doc.version();
+        let context = WriteContext {
+            doc_id: &self.doc_id,
+            path,
+            writer: agent,
+            base,
+            previous: &version,
+            result: &version,
+        };
+        let message = format!(
+            "{} changed {path} after {agent} read it; the delete was not applied and the file is kept",
+            others.join(", ")
+        );
+        let record = context.file_level(&others, &message);
+        let writes = vec![StoreWrite {
+            doc_id: self.doc_id.clone(),
+            chunk: Vec::new(),
+            write_record: None,
+            overlaps: vec![overlap::stored(&self.doc_id, &record)],
+        }];
+        if let Err(err) = self.store.commit(writes).await {
+            return (Err(ProtocolError::internal(err.to_string())), false);
+        }
+        tracing::info!(agent, path = %path, "kept a file whose delete raced an edit");
+        (Ok(Some(record)), true)
+    }
+
     /// Marks an overlap of this document acknowledged with a note; returns
     /// the record and whether the store kept up.
     pub(crate) async fn ack(
@@ -150,11 +197,18 @@ impl DocTask {
             Err(err) => return (Err(ProtocolError::internal(err.to_string())), true),
         };
         let Some(mut record) = overlap::parse(&stored) else {
-            return (Err(ProtocolError::internal("the overlap's record is damaged")), true);
+            return (
+                Err(ProtocolError::internal("the overlap's record is damaged")),
+                true,
+            );
         };
         if stored.state == "resolved" {
-            let message = format!("overlap {overlap_id} is already resolved; nothing to acknowledge");
-            return (Err(ProtocolError::field("invalid_request", "overlap", message)), true);
+            let message =
+                format!("overlap {overlap_id} is already resolved; nothing to acknowledge");
+            return (
+                Err(ProtocolError::field("invalid_request", "overlap", message)),
+                true,
+            );
         }
 
         record["state"] = json!("acknowledged");

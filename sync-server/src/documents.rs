@@ -22,7 +22,6 @@ use weft_engine::document::{DocumentError, FileDoc, SpliceEdit};
 use weft_engine::path::WorkspacePath;
 use weft_engine::version::Version;
 
-
 use crate::protocol::ProtocolError;
 use crate::store_thread::StoreHandle;
 
@@ -87,6 +86,12 @@ enum Command {
     Preview {
         job: Box<WriteJob>,
         reply: oneshot::Sender<Result<Map<String, Value>, ProtocolError>>,
+    },
+    CheckDelete {
+        path: WorkspacePath,
+        base: Version,
+        agent: String,
+        reply: oneshot::Sender<Result<Option<Value>, ProtocolError>>,
     },
     Ack {
         overlap_id: String,
@@ -162,10 +167,35 @@ impl Documents {
 
     /// Computes what a write would do, without writing: the merged content
     /// and the overlaps it would open.
-    pub async fn preview(&self, doc_id: &str, job: WriteJob) -> Result<Map<String, Value>, ProtocolError> {
+    pub async fn preview(
+        &self,
+        doc_id: &str,
+        job: WriteJob,
+    ) -> Result<Map<String, Value>, ProtocolError> {
         let (reply, wait) = oneshot::channel();
         let job = Box::new(job);
         self.send(doc_id, Command::Preview { job, reply }).await?;
+        wait.await.map_err(|_| task_failed(doc_id))?
+    }
+
+    /// Checks a delete based on `base`: when other agents changed the file
+    /// since, the delete must not happen, and this stores and returns the
+    /// `delete-edit` overlap that says so.
+    pub async fn check_delete(
+        &self,
+        doc_id: &str,
+        path: &WorkspacePath,
+        base: &Version,
+        agent: &str,
+    ) -> Result<Option<Value>, ProtocolError> {
+        let (reply, wait) = oneshot::channel();
+        let command = Command::CheckDelete {
+            path: path.clone(),
+            base: base.clone(),
+            agent: agent.to_owned(),
+            reply,
+        };
+        self.send(doc_id, command).await?;
         wait.await.map_err(|_| task_failed(doc_id))?
     }
 
@@ -374,6 +404,16 @@ impl DocTask {
                 let _ = reply.send(crate::doc_write::preview(doc, &self.doc_id, &job));
                 true
             }
+            Command::CheckDelete {
+                path,
+                base,
+                agent,
+                reply,
+            } => {
+                let (result, stored) = self.check_delete(doc, &path, &base, &agent).await;
+                let _ = reply.send(result);
+                stored
+            }
             Command::Ack {
                 overlap_id,
                 note,
@@ -424,6 +464,9 @@ fn fail(command: Command, error: ProtocolError) {
             let _ = reply.send(Err(error));
         }
         Command::Ack { reply, .. } => {
+            let _ = reply.send(Err(error));
+        }
+        Command::CheckDelete { reply, .. } => {
             let _ = reply.send(Err(error));
         }
         Command::Read { reply, .. } => {

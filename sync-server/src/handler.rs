@@ -19,11 +19,11 @@ use weft_engine::index::IndexEntry;
 use weft_engine::version::Version;
 
 use crate::config::Limits;
-use crate::store_thread::StoreHandle;
 use crate::doc_write::created_result;
 use crate::documents::{Documents, Edit, WriteJob};
 use crate::index_task::{Created, Index, NewFile};
 use crate::protocol::{ProtocolError, Request, content_fields, error_reply, reply};
+use crate::store_thread::StoreHandle;
 
 /// Longest accepted agent name, in bytes.
 const MAX_AGENT_LEN: usize = 128;
@@ -362,6 +362,20 @@ impl Session {
         let path = request.path("path")?;
         let meta = ChangeMeta::now(agent, request.opt_string("message")?.unwrap_or("delete"));
         let entry = self.shared.index.live(&path, "path").await?;
+
+        // A delete based on a version that other agents changed since is
+        // not applied: the file is kept with their edits.
+        if let Some(base) = request.opt_version("base")? {
+            let kept = self
+                .shared
+                .documents
+                .check_delete(&entry.doc_id, &path, &base, agent)
+                .await?;
+            if let Some(overlap) = kept {
+                return Ok(json!({ "path": path.as_str(), "kept": true, "overlaps": [overlap] }));
+            }
+        }
+
         let deleted = IndexEntry {
             deleted: true,
             deleted_by: Some(agent.to_owned()),
@@ -372,7 +386,7 @@ impl Session {
             .put(vec![deleted], self.actor.clone(), meta)
             .await?;
         tracing::info!(agent, path = %path, "deleted file");
-        Ok(json!({ "path": path.as_str() }))
+        Ok(json!({ "path": path.as_str(), "kept": false, "overlaps": [] }))
     }
 
     async fn rename(&self, request: &Request, agent: &str) -> Result<Value, ProtocolError> {
@@ -454,7 +468,10 @@ fn file_overlap(
     renamed_to: Option<&IndexEntry>,
     writer: &str,
 ) -> Option<(String, String)> {
-    let other = entry.deleted_by.as_deref().filter(|other| *other != writer)?;
+    let other = entry
+        .deleted_by
+        .as_deref()
+        .filter(|other| *other != writer)?;
     let message = match renamed_to {
         Some(renamed) => format!(
             "{other} renamed {} to {}; the edit was applied to {}",

@@ -104,7 +104,14 @@ impl WriteContext<'_> {
     /// The record of an edit to a file that `other` deleted or renamed
     /// away since the writer's base: the file is kept with the edit.
     pub fn delete_edit(&self, other: &str, message: &str) -> Value {
-        let agents = [other.to_owned(), self.writer.to_owned()];
+        self.file_level(&[other.to_owned()], message)
+    }
+
+    /// The `delete-edit` record of a file-level overlap between `others`
+    /// and the writer.
+    pub fn file_level(&self, others: &[String], message: &str) -> Value {
+        let mut agents = others.to_vec();
+        agents.push(self.writer.to_owned());
         self.record(
             &agents,
             json!({"kind": "delete-edit", "severity": "high", "message": message}),
@@ -197,5 +204,8 @@ pub fn resolves(
 }
 
 fn text_field<'a>(record: &'a Value, field: &str) -> &'a str {
-    record.get(field).and_then(Value::as_str).unwrap_or_default()
+    record
+        .get(field)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
 }

@@ -13,10 +13,20 @@ use crate::protocol::{ProtocolError, Request, content_fields};
 impl Session {
     /// Lists overlaps: by default the open ones involving this agent; with
     /// `all`, every overlap in every state; with `path`, those of one file.
-    pub(crate) async fn overlaps(&self, request: &Request, agent: &str) -> Result<Value, ProtocolError> {
+    pub(crate) async fn overlaps(
+        &self,
+        request: &Request,
+        agent: &str,
+    ) -> Result<Value, ProtocolError> {
         let all = request.opt_bool("all")?.unwrap_or(false);
         let doc_id = match request.opt_string("path")? {
-            Some(_) => Some(self.shared.index.live(&request.path("path")?, "path").await?.doc_id),
+            Some(_) => Some(
+                self.shared
+                    .index
+                    .live(&request.path("path")?, "path")
+                    .await?
+                    .doc_id,
+            ),
             None => None,
         };
         let stored = self
@@ -50,13 +60,21 @@ impl Session {
                     format!("overlap {id:?} not found; list overlaps with the overlaps request"),
                 )
             })?;
-        let record = self.shared.documents.ack(&stored.doc_id, id, note, agent).await?;
+        let record = self
+            .shared
+            .documents
+            .ack(&stored.doc_id, id, note, agent)
+            .await?;
         Ok(json!({ "overlap": record }))
     }
 
     /// Computes the merged content and the overlaps a write would open,
     /// without writing.
-    pub(crate) async fn preview(&self, request: &Request, agent: &str) -> Result<Value, ProtocolError> {
+    pub(crate) async fn preview(
+        &self,
+        request: &Request,
+        agent: &str,
+    ) -> Result<Value, ProtocolError> {
         let path = request.path("path")?;
         let base = request.opt_version("base")?.unwrap_or_default();
         let content = request.content(self.shared.limits.max_file_bytes)?;

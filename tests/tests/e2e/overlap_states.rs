@@ -40,12 +40,18 @@ async fn overlap_acknowledged_survives_restart() {
     let (mut a, _b, opened) = same_line_conflict(&server.url).await;
     let id = opened["id"].as_str().expect("an id").to_owned();
     assert_eq!(opened["state"], json!("open"));
-    assert_eq!(opened["merged_lines"], json!({"start": 2, "end": 3}), "{opened}");
+    assert_eq!(
+        opened["merged_lines"],
+        json!({"start": 2, "end": 3}),
+        "{opened}"
+    );
 
     let listed = list(&mut a, false).await;
     assert_eq!(listed.len(), 1, "a is involved, so a sees it");
     assert_eq!(listed[0]["id"], json!(id));
-    let mut c = Client::connect(&server.url, "agent-c").await.expect("connect c");
+    let mut c = Client::connect(&server.url, "agent-c")
+        .await
+        .expect("connect c");
     assert!(list(&mut c, false).await.is_empty(), "c is not involved");
     assert_eq!(list(&mut c, true).await.len(), 1, "all lists every overlap");
 
@@ -54,11 +60,16 @@ async fn overlap_acknowledged_survives_restart() {
         .await
         .expect("ack");
     assert_eq!(acked["overlap"]["state"], json!("acknowledged"));
-    assert!(list(&mut a, false).await.is_empty(), "an acknowledged overlap leaves the default list");
+    assert!(
+        list(&mut a, false).await.is_empty(),
+        "an acknowledged overlap leaves the default list"
+    );
 
     assert!(server.stop(), "the server stops cleanly");
     let server = sandbox.start();
-    let mut a = Client::connect(&server.url, "agent-a").await.expect("reconnect");
+    let mut a = Client::connect(&server.url, "agent-a")
+        .await
+        .expect("reconnect");
     let kept = list(&mut a, true).await;
     assert_eq!(kept.len(), 1, "the overlap survives the restart");
     assert_eq!(kept[0]["state"], json!("acknowledged"));
@@ -77,9 +88,13 @@ async fn write_over_region_resolves_overlap() {
         merged["text"],
         json!("fn main() {\n    let x = 2;\n    let x = 3;\n    run(x);\n}\n")
     );
-    b.write_text("main.rs", &merged["version"], &BASE.replace("x = 1", "x = 3"))
-        .await
-        .expect("b fixes the region");
+    b.write_text(
+        "main.rs",
+        &merged["version"],
+        &BASE.replace("x = 1", "x = 3"),
+    )
+    .await
+    .expect("b fixes the region");
 
     let all = list(&mut b, true).await;
     assert_eq!(all.len(), 1);
@@ -92,8 +107,12 @@ async fn unrelated_write_leaves_overlap_open() {
     let text = format!("{BASE}\nfn other() {{}}\n");
     let sandbox = Sandbox::with_files(&[("main.rs", text.as_bytes())]);
     let server = sandbox.start();
-    let mut a = Client::connect(&server.url, "agent-a").await.expect("connect a");
-    let mut b = Client::connect(&server.url, "agent-b").await.expect("connect b");
+    let mut a = Client::connect(&server.url, "agent-a")
+        .await
+        .expect("connect a");
+    let mut b = Client::connect(&server.url, "agent-b")
+        .await
+        .expect("connect b");
     let base = a.version("main.rs").await.expect("read");
     a.write_text("main.rs", &base, &text.replace("x = 1", "x = 2"))
         .await
@@ -112,15 +131,23 @@ async fn unrelated_write_leaves_overlap_open() {
         .expect("b edits elsewhere");
 
     let all = list(&mut b, true).await;
-    assert_eq!(all[0]["state"], json!("open"), "a write outside the region resolves nothing");
+    assert_eq!(
+        all[0]["state"],
+        json!("open"),
+        "a write outside the region resolves nothing"
+    );
 }
 
 #[tokio::test]
 async fn preview_reports_without_writing() {
     let sandbox = Sandbox::with_files(&[("main.rs", BASE.as_bytes())]);
     let server = sandbox.start();
-    let mut a = Client::connect(&server.url, "agent-a").await.expect("connect a");
-    let mut b = Client::connect(&server.url, "agent-b").await.expect("connect b");
+    let mut a = Client::connect(&server.url, "agent-a")
+        .await
+        .expect("connect a");
+    let mut b = Client::connect(&server.url, "agent-b")
+        .await
+        .expect("connect b");
     let base = a.version("main.rs").await.expect("read");
     a.write_text("main.rs", &base, &BASE.replace("x = 1", "x = 2"))
         .await
@@ -141,16 +168,26 @@ async fn preview_reports_without_writing() {
     assert_eq!(overlaps[0]["state"], json!("preview"));
 
     let after = b.read("main.rs").await.expect("read again");
-    assert_eq!(after["version"], before["version"], "a preview writes nothing");
-    assert!(list(&mut b, true).await.is_empty(), "a preview stores no overlap");
+    assert_eq!(
+        after["version"], before["version"],
+        "a preview writes nothing"
+    );
+    assert!(
+        list(&mut b, true).await.is_empty(),
+        "a preview stores no overlap"
+    );
 }
 
 #[tokio::test]
 async fn edit_of_deleted_file_reports_delete_edit() {
     let sandbox = Sandbox::with_files(&[("notes.md", b"one\n")]);
     let server = sandbox.start();
-    let mut a = Client::connect(&server.url, "agent-a").await.expect("connect a");
-    let mut b = Client::connect(&server.url, "agent-b").await.expect("connect b");
+    let mut a = Client::connect(&server.url, "agent-a")
+        .await
+        .expect("connect a");
+    let mut b = Client::connect(&server.url, "agent-b")
+        .await
+        .expect("connect b");
     let base = a.version("notes.md").await.expect("read");
 
     b.call(json!({"type": "delete", "path": "notes.md"}))
@@ -168,17 +205,26 @@ async fn edit_of_deleted_file_reports_delete_edit() {
     assert_eq!(overlaps[0]["agents"], json!(["agent-b", "agent-a"]));
     let message = overlaps[0]["message"].as_str().expect("a message");
     assert!(message.contains("agent-b deleted notes.md"), "{message}");
-    assert_eq!(a.read("notes.md").await.expect("kept")["text"], json!("one\ntwo\n"));
+    assert_eq!(
+        a.read("notes.md").await.expect("kept")["text"],
+        json!("one\ntwo\n")
+    );
 }
 
 #[tokio::test]
 async fn touching_lines_report_adjacent() {
     let sandbox = Sandbox::with_files(&[("list.txt", b"a\nb\nc\nd\n")]);
     let server = sandbox.start();
-    let mut a = Client::connect(&server.url, "agent-a").await.expect("connect a");
-    let mut b = Client::connect(&server.url, "agent-b").await.expect("connect b");
+    let mut a = Client::connect(&server.url, "agent-a")
+        .await
+        .expect("connect a");
+    let mut b = Client::connect(&server.url, "agent-b")
+        .await
+        .expect("connect b");
     let base = a.version("list.txt").await.expect("read");
-    a.write_text("list.txt", &base, "a\nB\nc\nd\n").await.expect("a writes");
+    a.write_text("list.txt", &base, "a\nB\nc\nd\n")
+        .await
+        .expect("a writes");
     let reply = b
         .write_text("list.txt", &base, "a\nb\nC\nd\n")
         .await
@@ -189,4 +235,43 @@ async fn touching_lines_report_adjacent() {
     assert_eq!(overlaps.len(), 1, "{reply}");
     assert_eq!(overlaps[0]["kind"], json!("adjacent"));
     assert_eq!(overlaps[0]["severity"], json!("low"));
+}
+
+#[tokio::test]
+async fn delete_after_foreign_edit_keeps_file() {
+    let sandbox = Sandbox::with_files(&[("notes.md", b"one\n")]);
+    let server = sandbox.start();
+    let mut a = Client::connect(&server.url, "agent-a")
+        .await
+        .expect("connect a");
+    let mut b = Client::connect(&server.url, "agent-b")
+        .await
+        .expect("connect b");
+    let base = b.version("notes.md").await.expect("b reads");
+
+    a.write_text("notes.md", &base, "one\ntwo\n")
+        .await
+        .expect("a edits");
+    let reply = b
+        .call(json!({"type": "delete", "path": "notes.md", "base": base}))
+        .await
+        .expect("b deletes from its old version");
+
+    assert_eq!(reply["kept"], json!(true), "{reply}");
+    let overlaps = overlaps_of(&reply);
+    assert_eq!(overlaps.len(), 1);
+    assert_eq!(overlaps[0]["kind"], json!("delete-edit"));
+    assert_eq!(overlaps[0]["agents"], json!(["agent-a", "agent-b"]));
+    assert_eq!(
+        b.read("notes.md").await.expect("kept")["text"],
+        json!("one\ntwo\n")
+    );
+
+    // From the current version the delete goes through.
+    let current = b.version("notes.md").await.expect("read again");
+    let reply = b
+        .call(json!({"type": "delete", "path": "notes.md", "base": current}))
+        .await
+        .expect("b deletes");
+    assert_eq!(reply["kept"], json!(false));
 }
