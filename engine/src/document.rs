@@ -91,6 +91,9 @@ pub struct WriteOutcome {
     pub content: FileContent,
     /// Where the write and the concurrent changes may not fit together.
     pub overlaps: Vec<TextOverlap>,
+    /// For each overlap, the agents whose concurrent changes wrote its
+    /// current side (see [`PlannedWrite::overlap_agents`]).
+    pub overlap_agents: Vec<Vec<String>>,
     /// The agents, other than the writer, whose changes the base had not
     /// seen.
     pub concurrent_agents: Vec<String>,
@@ -108,6 +111,10 @@ pub struct PlannedWrite {
     pub content: FileContent,
     /// Where the write and the concurrent changes may not fit together.
     pub overlaps: Vec<TextOverlap>,
+    /// For each overlap, the agents whose concurrent changes wrote its
+    /// current side; empty where no characters of theirs remain there (a
+    /// deletion), so the caller falls back to `concurrent_agents`.
+    pub overlap_agents: Vec<Vec<String>>,
     /// The agents, other than the writer, whose changes the base had not
     /// seen.
     pub concurrent_agents: Vec<String>,
@@ -353,6 +360,7 @@ impl FileDoc {
             return Ok(PlannedWrite {
                 content: incoming.clone(),
                 overlaps: Vec::new(),
+                overlap_agents: Vec::new(),
                 concurrent_agents,
                 replaced_unseen_bytes,
             });
@@ -371,12 +379,23 @@ impl FileDoc {
         // already holds: both sides added it.
         let base_text = (!base.is_empty()).then_some(base_text);
         let outcome = merge_file(base_text, current_text, &written);
+        let overlap_agents = outcome
+            .overlaps
+            .iter()
+            .map(|overlap| {
+                let lines = current_side_lines(&overlap.current_hunk);
+                lines.map_or_else(Vec::new, |lines| {
+                    self.line_authors(base, current_text, lines, writer)
+                })
+            })
+            .collect();
         Ok(PlannedWrite {
             content: FileContent::Text {
                 text: outcome.text,
                 bom: *current_bom || *written_bom,
             },
             overlaps: outcome.overlaps,
+            overlap_agents,
             concurrent_agents,
             replaced_unseen_bytes: false,
         })
@@ -436,6 +455,7 @@ impl FileDoc {
             version: self.version(),
             content: self.content()?,
             overlaps: planned.overlaps,
+            overlap_agents: planned.overlap_agents,
             concurrent_agents: planned.concurrent_agents,
             replaced_unseen_bytes: planned.replaced_unseen_bytes,
             chunk,
@@ -450,6 +470,51 @@ impl FileDoc {
                 version: version.clone(),
             })
         }
+    }
+
+    /// The agents other than `writer` whose changes since `base` inserted
+    /// characters that are now in `lines` of the current text `current`.
+    fn line_authors(
+        &self,
+        base: &Version,
+        current: &str,
+        lines: std::ops::Range<usize>,
+        writer: &str,
+    ) -> Vec<String> {
+        let Ok(Some((_, text_obj))) = self.doc.get(ROOT, TEXT) else {
+            return Vec::new();
+        };
+        let unseen: std::collections::HashMap<ChangeHash, String> = self
+            .doc
+            .get_changes_meta(base.heads())
+            .into_iter()
+            .map(|change| {
+                let agent = ChangeMeta::from_change(change.message.as_deref(), 0).agent;
+                (change.hash, agent)
+            })
+            .collect();
+
+        // Code point offsets of the first and past-the-last line.
+        let mut offsets = Vec::new();
+        let mut chars = 0;
+        offsets.push(0);
+        for line in current.split_inclusive('\n') {
+            chars += line.chars().count();
+            offsets.push(chars);
+        }
+        let start = offsets.get(lines.start).copied().unwrap_or(chars);
+        let end = offsets.get(lines.end).copied().unwrap_or(chars);
+
+        let mut agents: Vec<String> = self
+            .doc
+            .list_range(&text_obj, start..end)
+            .filter_map(|item| self.doc.hash_for_opid(&item.id()))
+            .filter_map(|hash| unseen.get(&hash).cloned())
+            .filter(|agent| agent != writer && !agent.is_empty())
+            .collect();
+        agents.sort();
+        agents.dedup();
+        agents
     }
 
     /// The agents other than `writer` that made changes `base` had not seen.
@@ -526,4 +591,21 @@ fn char_offset_to_byte(text: &str, chars: usize) -> usize {
     text.char_indices()
         .nth(chars)
         .map_or(text.len(), |(byte, _)| byte)
+}
+
+/// The 0-based current-side line range of a unified hunk, from its header
+/// `@@ -a,b +c,d @@`; `None` when the side has no lines.
+fn current_side_lines(hunk: &str) -> Option<std::ops::Range<usize>> {
+    let header = hunk.lines().next()?;
+    let side = header.split(' ').find(|part| part.starts_with('+'))?;
+    let side = side.trim_start_matches('+');
+    let (start, count) = match side.split_once(',') {
+        Some((start, count)) => (start.parse::<usize>().ok()?, count.parse::<usize>().ok()?),
+        None => (side.parse::<usize>().ok()?, 1),
+    };
+    if count == 0 {
+        return None;
+    }
+    let first = start.checked_sub(1)?;
+    Some(first..first + count)
 }

@@ -74,6 +74,7 @@ impl DocTask {
         };
         let mut opened = context.opened(
             &outcome.overlaps,
+            &outcome.overlap_agents,
             &outcome.concurrent_agents,
             outcome.replaced_unseen_bytes,
         );
@@ -254,6 +255,7 @@ pub(crate) fn preview(
     };
     let mut overlaps = context.opened(
         &planned.overlaps,
+        &planned.overlap_agents,
         &planned.concurrent_agents,
         planned.replaced_unseen_bytes,
     );

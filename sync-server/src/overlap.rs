@@ -58,11 +58,14 @@ impl WriteContext<'_> {
     /// sessions are merged the same way but not reported: an overlap is
     /// between two agents.
     ///
-    /// NOTE: every concurrent agent is named on every overlap of the
-    /// write; hunks are not yet attributed to the agent that made them.
+    /// Each overlap names the agents whose concurrent changes wrote its
+    /// current side (`overlap_agents`, parallel to `overlaps`), or every
+    /// concurrent agent where none of their characters remain (a
+    /// deletion), then the writer.
     pub fn opened(
         &self,
         overlaps: &[TextOverlap],
+        overlap_agents: &[Vec<String>],
         concurrent_agents: &[String],
         replaced_unseen_bytes: bool,
     ) -> Vec<Value> {
@@ -74,7 +77,16 @@ impl WriteContext<'_> {
 
         let mut records: Vec<Value> = overlaps
             .iter()
-            .map(|overlap| {
+            .enumerate()
+            .map(|(index, overlap)| {
+                let agents = match overlap_agents.get(index) {
+                    Some(authors) if !authors.is_empty() => {
+                        let mut agents = authors.clone();
+                        agents.push(self.writer.to_owned());
+                        agents
+                    }
+                    _ => agents.clone(),
+                };
                 self.record(
                     &agents,
                     json!({

@@ -275,3 +275,47 @@ async fn delete_after_foreign_edit_keeps_file() {
         .expect("b deletes");
     assert_eq!(reply["kept"], json!(false));
 }
+
+#[tokio::test]
+async fn overlap_names_agent_of_its_hunk() {
+    let text: String = (1..=12).map(|n| format!("line {n}\n")).collect();
+    let sandbox = Sandbox::with_files(&[("list.txt", text.as_bytes())]);
+    let server = sandbox.start();
+    let mut a = Client::connect(&server.url, "agent-a")
+        .await
+        .expect("connect a");
+    let mut b = Client::connect(&server.url, "agent-b")
+        .await
+        .expect("connect b");
+    let mut c = Client::connect(&server.url, "agent-c")
+        .await
+        .expect("connect c");
+    let base = a.version("list.txt").await.expect("read");
+
+    let after_a = a
+        .write_text("list.txt", &base, &text.replace("line 2\n", "line two\n"))
+        .await
+        .expect("a writes line 2");
+    c.write_text(
+        "list.txt",
+        &after_a["version"],
+        &after_a["text"]
+            .as_str()
+            .expect("text")
+            .replace("line 11\n", "line eleven\n"),
+    )
+    .await
+    .expect("c writes line 11");
+    let reply = b
+        .write_text("list.txt", &base, &text.replace("line 2\n", "line 2 (b)\n"))
+        .await
+        .expect("b writes line 2");
+
+    let overlaps = overlaps_of(&reply);
+    assert_eq!(overlaps.len(), 1, "{reply}");
+    assert_eq!(
+        overlaps[0]["agents"],
+        json!(["agent-a", "agent-b"]),
+        "only the agent whose hunk it is, then the writer"
+    );
+}
