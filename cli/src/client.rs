@@ -15,8 +15,11 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 pub mod messages;
+mod overlap_requests;
 
-pub use messages::{Change, FileContent, FileEntry, Listing, Overlap, Payload, WriteRequest};
+pub use messages::{
+    Change, FileContent, FileEntry, Listing, Overlap, Payload, PreviewRequest, WriteRequest,
+};
 
 /// Maximum size of one WebSocket message or frame the client accepts. The
 /// server's own default limit is 16 MiB, so this only has to stay above it.

@@ -18,8 +18,11 @@ use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
 use commands::clone::CloneArgs;
+use commands::eval_merges::EvalMergesArgs;
 use commands::export::ExportArgs;
 use commands::files::{LogArgs, LsArgs, ReadArgs, WriteArgs};
+use commands::merge_file::MergeFileArgs;
+use commands::overlaps::OverlapsArgs;
 use commands::sync::SyncArgs;
 
 /// Several AI coding agents editing one code base at once: every file is an
@@ -50,6 +53,13 @@ enum Command {
     Ls(LsArgs),
     /// List the changes of a workspace file, newest first
     Log(LogArgs),
+    /// List the open overlaps that involve this agent, or acknowledge one
+    Overlaps(OverlapsArgs),
+    /// Merge three files as git merge-file does, exiting with the number of
+    /// high-severity overlaps
+    MergeFile(MergeFileArgs),
+    /// Measure weft's merges against git merge-file on scenario folders
+    EvalMerges(EvalMergesArgs),
 }
 
 /// Arguments of `weft serve`.
@@ -73,12 +83,18 @@ struct ServeArgs {
 }
 
 fn main() -> ExitCode {
-    // Usage errors exit with code 2 here, from clap.
-    let cli = Cli::parse();
+    // Usage errors exit with code 2 here, from clap (255 for merge-file).
+    let cli =
+        Cli::try_parse().unwrap_or_else(|error| commands::merge_file::exit_on_parse_error(error));
     let is_server = matches!(cli.command, Command::Serve(_));
     init_logging(if is_server { "info" } else { "warn" });
 
-    match run(cli.command) {
+    let command = match cli.command {
+        // merge-file's exit code counts overlaps.
+        Command::MergeFile(args) => return commands::merge_file::run(args),
+        command => command,
+    };
+    match run(command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
@@ -108,6 +124,7 @@ fn run(command: Command) -> Result<()> {
     runtime.block_on(async {
         match command {
             Command::Serve(_) => unreachable!("handled above"),
+            Command::MergeFile(_) => unreachable!("handled in main"),
             Command::Clone(args) => commands::clone::run(args).await,
             Command::Sync(args) => commands::sync::run(args).await,
             Command::Export(args) => commands::export::run(args).await,
@@ -115,6 +132,8 @@ fn run(command: Command) -> Result<()> {
             Command::Write(args) => commands::files::write(args).await,
             Command::Ls(args) => commands::files::ls(args).await,
             Command::Log(args) => commands::files::log(args).await,
+            Command::Overlaps(args) => commands::overlaps::run(args).await,
+            Command::EvalMerges(args) => commands::eval_merges::run(args),
         }
     })
 }

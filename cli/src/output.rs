@@ -6,7 +6,9 @@ use std::io::{self, Write as _};
 
 use serde::Serialize;
 
-use crate::client::Overlap;
+mod overlap;
+
+pub use overlap::{listed_overlap, overlap};
 
 /// Writes one line to stdout.
 pub fn line(text: &str) -> io::Result<()> {
@@ -43,43 +45,6 @@ pub fn version(hashes: &[String]) -> String {
 /// `merged  src/lib.rs`.
 pub fn result_line(verb: &str, path: &str) -> String {
     format!("{verb:<7} {path}")
-}
-
-/// Formats an overlap as a header line followed by both diffs, indented:
-///
-/// ```text
-/// overlap same-lines (high) src/lib.rs lines 4-4 with agent-b
-///   current:
-///     @@ -4 +4 @@
-///     ...
-///   incoming:
-///     ...
-/// ```
-pub fn overlap(path: &str, overlap: &Overlap) -> String {
-    let mut text = format!("overlap {} ({}) {path}", overlap.kind, overlap.severity);
-    if let Some(lines) = overlap.base_lines {
-        text.push_str(&format!(" lines {}-{}", lines.start, lines.end));
-    }
-    // The writer comes last in `agents`, so the others are the concurrent side.
-    let others = match overlap.agents.split_last() {
-        Some((_writer, others)) => others,
-        None => &[],
-    };
-    if !others.is_empty() {
-        text.push_str(&format!(" with {}", others.join(",")));
-    }
-    for (label, diff) in [
-        ("current", &overlap.current),
-        ("incoming", &overlap.incoming),
-    ] {
-        let Some(diff) = diff else { continue };
-        text.push_str(&format!("\n  {label}:"));
-        for diff_line in diff.lines() {
-            text.push_str("\n    ");
-            text.push_str(diff_line);
-        }
-    }
-    text
 }
 
 /// Formats milliseconds since the Unix epoch as RFC 3339 in UTC, to the
@@ -120,7 +85,6 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::client::messages::LineRange;
 
     #[test]
     fn rfc3339_formats_known_times() {
@@ -140,37 +104,5 @@ mod tests {
     fn result_line_pads_verb() {
         assert_eq!(result_line("sent", "z"), "sent    z");
         assert_eq!(result_line("merged", "src/lib.rs"), "merged  src/lib.rs");
-    }
-
-    #[test]
-    fn overlap_lists_header_and_diffs() {
-        let reported = Overlap {
-            id: None,
-            kind: "same-lines".into(),
-            severity: "high".into(),
-            agents: vec!["agent-b".into(), "agent-a".into()],
-            base_lines: Some(LineRange { start: 4, end: 4 }),
-            current: Some("@@ -4 +4 @@\n-let x = 1;\n+let x = 2;\n".into()),
-            incoming: Some("@@ -4 +4 @@\n-let x = 1;\n+let x = 3;\n".into()),
-        };
-        let expected = "overlap same-lines (high) src/lib.rs lines 4-4 with agent-b\n  current:\n    @@ -4 +4 @@\n    -let x = 1;\n    +let x = 2;\n  incoming:\n    @@ -4 +4 @@\n    -let x = 1;\n    +let x = 3;";
-        assert_eq!(overlap("src/lib.rs", &reported), expected);
-    }
-
-    #[test]
-    fn binary_overlap_has_header_only() {
-        let reported = Overlap {
-            id: None,
-            kind: "binary".into(),
-            severity: "high".into(),
-            agents: vec!["agent-b".into(), "agent-a".into()],
-            base_lines: None,
-            current: None,
-            incoming: None,
-        };
-        assert_eq!(
-            overlap("logo.png", &reported),
-            "overlap binary (high) logo.png with agent-b"
-        );
     }
 }

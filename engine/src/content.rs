@@ -71,8 +71,12 @@ impl FileContent {
     }
 
     /// Builds text content from a text written by a client: a leading U+FEFF
-    /// is the byte-order mark, not text.
+    /// is the byte-order mark, not text, and a text with a NUL is kept as
+    /// bytes, as it would be on import.
     pub fn from_written_text(text: &str) -> FileContent {
+        if text.contains('\0') {
+            return FileContent::Bytes(text.as_bytes().to_vec());
+        }
         match text.strip_prefix(BOM_CHAR) {
             Some(rest) => FileContent::Text {
                 text: rest.to_owned(),
@@ -157,6 +161,12 @@ mod tests {
     fn bom_then_invalid_utf8_keeps_every_byte() {
         let bytes = b"\xEF\xBB\xBFcaf\xE9".to_vec();
         assert_eq!(FileContent::from_bytes(bytes.clone()).to_bytes(), bytes);
+    }
+
+    #[test]
+    fn written_nul_makes_bytes() {
+        let content = FileContent::from_written_text("a\0b");
+        assert_eq!(content, FileContent::Bytes(b"a\0b".to_vec()));
     }
 
     #[test]

@@ -110,6 +110,15 @@ impl WorkspaceIndex {
         Ok(entries)
     }
 
+    /// A live entry that cannot exist beside a file at `path`: a file at
+    /// one of `path`'s parent folders, or a file inside `path` as a folder.
+    pub fn clashing_entry(&self, path: &WorkspacePath) -> Result<Option<IndexEntry>, IndexError> {
+        Ok(self
+            .live_entries()?
+            .into_iter()
+            .find(|entry| entry.path.clashes_with(path)))
+    }
+
     /// The entry for `path`, deleted or not.
     pub fn get(&self, path: &WorkspacePath) -> Result<Option<IndexEntry>, IndexError> {
         let files = self.files_obj()?;
@@ -244,6 +253,25 @@ mod tests {
             .map(|e| e.path.to_string())
             .collect();
         assert_eq!(paths, ["README.md", "src/lib.rs"]);
+    }
+
+    #[test]
+    fn file_and_folder_clash() {
+        let meta = ChangeMeta::now("test", "");
+        let (mut index, _) = WorkspaceIndex::create(ActorId::random(), &meta).expect("create");
+        index
+            .put_entries(&[entry("lf.txt", "d1"), entry("src/lib.rs", "d2")], ActorId::random(), &meta)
+            .expect("put");
+        let clash = |path: &str| {
+            index
+                .clashing_entry(&WorkspacePath::new(path).expect("valid"))
+                .expect("entries")
+                .map(|entry| entry.path.to_string())
+        };
+        assert_eq!(clash("lf.txt/inner").as_deref(), Some("lf.txt"));
+        assert_eq!(clash("src").as_deref(), Some("src/lib.rs"));
+        assert_eq!(clash("src/main.rs"), None);
+        assert_eq!(clash("lf.txt.bak"), None);
     }
 
     #[test]

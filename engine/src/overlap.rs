@@ -1,6 +1,6 @@
 //! The overlap report of one text write: the regions of a three-way merge
-//! where the two sides' edits may not fit together, each with a kind, a
-//! severity, its place in the base and in the merged text, and both sides'
+//! where the two sides' edits may not fit together. Each region has a kind,
+//! a severity, its place in the base and in the merged text, and both sides'
 //! hunks.
 //!
 //! The report is computed from the merge itself ([`crate::merge`]), so the
@@ -41,7 +41,7 @@ use lines::LineIndex;
 
 pub use adjacent::MAX_ADJACENT_GAP;
 
-/// What kind of overlap a region is.
+/// The kind of an overlap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum OverlapKind {
@@ -59,8 +59,8 @@ pub enum OverlapKind {
 }
 
 impl OverlapKind {
-    /// The kind's name in reports: `same-lines`, `adjacent`, `delete-edit`,
-    /// `add-add` or `binary`.
+    /// Returns the kind's name in reports: `same-lines`, `adjacent`,
+    /// `delete-edit`, `add-add` or `binary`.
     pub fn as_str(self) -> &'static str {
         match self {
             OverlapKind::SameLines => "same-lines",
@@ -71,8 +71,8 @@ impl OverlapKind {
         }
     }
 
-    /// The severity of every overlap of this kind: low for `adjacent`, high
-    /// for the others.
+    /// Returns the severity of every overlap of this kind: low for
+    /// `adjacent`, high for the others.
     pub fn severity(self) -> Severity {
         match self {
             OverlapKind::Adjacent => Severity::Low,
@@ -90,11 +90,9 @@ impl fmt::Display for OverlapKind {
     }
 }
 
-/// How likely an overlap is to need a person's or an agent's attention.
-/// [`merge_file`] reports only low and high overlaps.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-)]
+/// The likelihood that an overlap needs a person's or an agent's
+/// attention. [`merge_file`] reports only low and high overlaps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// The merge most likely kept both intents.
@@ -106,7 +104,7 @@ pub enum Severity {
 }
 
 impl Severity {
-    /// The severity's name in reports: `low`, `medium` or `high`.
+    /// Returns the severity's name in reports: `low`, `medium` or `high`.
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Low => "low",
@@ -129,11 +127,11 @@ pub struct TextOverlap {
     pub kind: OverlapKind,
     /// The overlap's severity, which follows from its kind.
     pub severity: Severity,
-    /// Base lines of the region, 1-based and inclusive; `end` is `start - 1`
-    /// for a point between lines.
+    /// Base lines of the region, 1-based and inclusive. `end` is
+    /// `start - 1` for a point between lines.
     pub base_lines: LineRange,
     /// Lines of the returned text that the region became, 1-based and
-    /// inclusive; `end` is `start - 1` when the region became no lines.
+    /// inclusive. `end` is `start - 1` when the region became no lines.
     pub merged_lines: LineRange,
     /// The current side's change of the region as a unified diff hunk
     /// against the base, such as `"@@ -4 +4 @@\n-x = 1;\n+x = 2;\n"`.

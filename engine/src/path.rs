@@ -93,6 +93,32 @@ pub enum PathError {
         path: String,
     },
 
+    /// The path has a `.git` component, or starts with `.weft`: those
+    /// folders belong to git and to weft, and no workspace file lives in
+    /// them.
+    #[error(
+        "path {path:?} lies inside {reserved:?}, which belongs to {owner} and is never part of a workspace; pick another path"
+    )]
+    Reserved {
+        /// The rejected path.
+        path: String,
+        /// The reserved component.
+        reserved: String,
+        /// Who owns that folder: `git` or `weft`.
+        owner: &'static str,
+    },
+
+    /// A component is longer than file systems allow.
+    #[error(
+        "path {path:?} has a component of {len} bytes; file systems allow at most {MAX_COMPONENT_BYTES}, so shorten it"
+    )]
+    ComponentTooLong {
+        /// The rejected path.
+        path: String,
+        /// The component's length in bytes.
+        len: usize,
+    },
+
     /// A file system path has a component that is not valid UTF-8.
     #[error("path {path:?} is not valid UTF-8, which workspace paths must be; rename the file")]
     NotUtf8 {
@@ -148,6 +174,16 @@ impl WorkspacePath {
         Self::new(&names.join("/"))
     }
 
+    /// Whether a file at `self` and a file at `other` cannot both exist,
+    /// because one would have to be a parent folder of the other.
+    pub fn clashes_with(&self, other: &WorkspacePath) -> bool {
+        let is_folder_of = |folder: &str, path: &str| {
+            path.strip_prefix(folder)
+                .is_some_and(|rest| rest.starts_with('/'))
+        };
+        is_folder_of(self.as_str(), other.as_str()) || is_folder_of(other.as_str(), self.as_str())
+    }
+
     /// Returns the path as a string, `/`-separated.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -201,17 +237,43 @@ fn validate(path: &str) -> Result<(), PathError> {
         return Err(PathError::Backslash { path: owned() });
     }
 
-    for component in path.split('/') {
+    for (index, component) in path.split('/').enumerate() {
         match component {
             "" => return Err(PathError::EmptyComponent { path: owned() }),
             "." => return Err(PathError::CurrentDir { path: owned() }),
             ".." => return Err(PathError::ParentDir { path: owned() }),
             _ => {}
         }
+        // Case-insensitive, because `.GIT` is `.git` on the file systems
+        // of macOS and Windows.
+        let reserved_owner = if component.eq_ignore_ascii_case(".git") {
+            Some("git")
+        } else if index == 0 && component.eq_ignore_ascii_case(".weft") {
+            Some("weft")
+        } else {
+            None
+        };
+        if let Some(owner) = reserved_owner {
+            return Err(PathError::Reserved {
+                path: owned(),
+                reserved: component.to_owned(),
+                owner,
+            });
+        }
+        if component.len() > MAX_COMPONENT_BYTES {
+            return Err(PathError::ComponentTooLong {
+                path: owned(),
+                len: component.len(),
+            });
+        }
     }
 
     Ok(())
 }
+
+/// The longest file name most file systems (ext4, APFS, NTFS) accept, in
+/// bytes.
+pub const MAX_COMPONENT_BYTES: usize = 255;
 
 /// Returns the `X:` prefix when the path starts with an ASCII letter and a
 /// colon, which Windows reads as a drive (`C:\x`, `C:x`).
@@ -378,5 +440,23 @@ mod tests {
             error.to_string().contains("leaves the workspace"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn git_and_store_folders_are_reserved() {
+        for path in [".git/config", "sub/.git/HEAD", "a/.GIT/x", ".weft/token", ".WEFT/weft.db"] {
+            let error = WorkspacePath::new(path).expect_err(path);
+            assert!(matches!(error, PathError::Reserved { .. }), "{path}: {error:?}");
+        }
+        assert!(WorkspacePath::new("docs/.weft/notes").is_ok(), "only a top-level .weft is the store");
+        assert!(WorkspacePath::new(".gitignore").is_ok());
+    }
+
+    #[test]
+    fn overlong_component_rejected() {
+        let long = "x".repeat(MAX_COMPONENT_BYTES + 1);
+        let error = WorkspacePath::new(&format!("dir/{long}")).expect_err("too long");
+        assert!(matches!(error, PathError::ComponentTooLong { .. }), "{error:?}");
+        assert!(WorkspacePath::new(&"y".repeat(MAX_COMPONENT_BYTES)).is_ok());
     }
 }

@@ -26,9 +26,9 @@ pub enum WorkspaceError {
     Store(#[from] StoreError),
     /// The store has no workspace index yet.
     #[error(
-        "the store at {} holds no workspace; start `weft serve DIR --store {}` once to import a folder",
+        "{} is not a weft store (it has no {} with a workspace); pass the store folder, which is DIR/.weft for `weft serve DIR` unless --store named another",
         store.display(),
-        store.display()
+        crate::store::STORE_DB_FILE
     )]
     NoWorkspace {
         /// The store directory.
@@ -154,6 +154,12 @@ pub struct Workspace {
 impl Workspace {
     /// Opens the workspace in the store directory `store_dir`.
     pub fn open(store_dir: &Path) -> Result<Workspace, WorkspaceError> {
+        // Opening creates a database; a folder without one is not a store.
+        if !store_dir.join(crate::store::STORE_DB_FILE).is_file() {
+            return Err(WorkspaceError::NoWorkspace {
+                store: store_dir.to_owned(),
+            });
+        }
         let store = Store::open(store_dir)?;
         let bytes =
             store

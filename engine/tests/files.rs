@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use weft_engine::export::{ExportError, ExportFile, case_collisions, export_folder};
 use weft_engine::import::{ImportError, scan_folder, scan_paths};
-use weft_engine::path::WorkspacePath;
+use weft_engine::path::{PathError, WorkspacePath};
 
 type TestResult = Result<(), Box<dyn Error>>;
 
@@ -381,33 +381,20 @@ fn export_rejects_git_and_skipped_writes() -> TestResult {
     let dir = tempfile::tempdir()?;
     let root = dir.path();
 
-    let git = [export_file(
-        ".git/hooks/post-checkout",
-        b"#!/bin/sh\n",
-        true,
-    )];
-    let error = export_folder(root, &git, &[], &[]).expect_err(".git is reserved");
-    assert!(
-        matches!(error, ExportError::ReservedPath { .. }),
-        "{error:?}"
-    );
+    // Paths inside .git (in any case) or the store cannot even be named.
+    for reserved in [".git/hooks/post-checkout", "sub/.GIT/config", ".weft/weft.db"] {
+        let error = WorkspacePath::new(reserved).expect_err("reserved path");
+        assert!(matches!(error, PathError::Reserved { .. }), "{error:?}");
+    }
 
-    let upper = [export_file("sub/.GIT/config", b"", false)];
-    let error = export_folder(root, &upper, &[], &[]).expect_err(".GIT is reserved");
-    assert!(
-        matches!(error, ExportError::ReservedPath { .. }),
-        "{error:?}"
-    );
-
-    let store = [export_file(".weft/weft.db", b"", false)];
-    let skip = [root.join(".weft")];
+    let store = [export_file("state/weft.db", b"", false)];
+    let skip = [root.join("state")];
     let error = export_folder(root, &store, &[], &skip).expect_err("skipped path");
     assert!(
         matches!(error, ExportError::ReservedPath { .. }),
         "{error:?}"
     );
-    assert!(!root.join(".git").exists());
-    assert!(!root.join(".weft").exists());
+    assert!(!root.join("state").exists());
     Ok(())
 }
 
@@ -482,25 +469,24 @@ fn export_keeps_protected_deleted_paths() -> TestResult {
     put(root, "build/out.bin", b"ignored")?;
     put(root, "keys.secret", b"ignored")?;
     put(root, ".git/config", b"[core]\n")?;
-    put(root, ".weft/weft.db", b"store")?;
+    put(root, "state/weft.db", b"store")?;
     let target = put(outside.path(), "target.txt", b"outside")?;
     symlink(&target, root.join("link.txt"))?;
 
     let deleted = [
         wp("build/out.bin"),
         wp("keys.secret"),
-        wp(".git/config"),
-        wp(".weft/weft.db"),
+        wp("state/weft.db"),
         wp("link.txt"),
     ];
-    let skip = [PathBuf::from(".weft")];
+    let skip = [PathBuf::from("state")];
     let report = export_folder(root, &[], &deleted, &skip)?;
 
     assert!(report.removed.is_empty(), "{:?}", report.removed);
     assert!(root.join("build/out.bin").exists());
     assert!(root.join("keys.secret").exists());
     assert_eq!(fs::read(root.join(".git/config"))?, b"[core]\n");
-    assert!(root.join(".weft/weft.db").exists());
+    assert!(root.join("state/weft.db").exists());
     assert!(
         fs::symlink_metadata(root.join("link.txt"))?
             .file_type()

@@ -222,7 +222,18 @@ impl Session {
         let path = request.path("path")?;
         let version = request.opt_version("version")?;
         let entry = self.shared.index.live(&path, "path").await?;
-        let read = self.shared.documents.read(&entry.doc_id, version).await?;
+        let read = self
+            .shared
+            .documents
+            .read(&entry.doc_id, version)
+            .await
+            .map_err(|error| match error.code {
+                "unknown_version" => ProtocolError {
+                    field: Some("version"),
+                    ..error
+                },
+                _ => error,
+            })?;
 
         let mut result = Map::new();
         result.insert("path".into(), json!(path.as_str()));
@@ -405,6 +416,11 @@ impl Session {
                 "to",
                 format!("\"{to}\" already exists; delete it first or pick another name"),
             ));
+        }
+        if let Some(clash) = self.shared.index.clashing_entry(&to).await? {
+            if clash.path != from {
+                return Err(crate::index_task::clash_error(&to, &clash.path, "to"));
+            }
         }
         let moved = IndexEntry {
             path: to.clone(),

@@ -98,6 +98,14 @@ impl Index {
         wait.await.map_err(|_| stopped())?
     }
 
+    /// A live entry that cannot exist beside a file at `path`.
+    pub async fn clashing_entry(&self, path: &WorkspacePath) -> Result<Option<IndexEntry>, ProtocolError> {
+        let entries = self.list().await?;
+        Ok(entries
+            .into_iter()
+            .find(|entry| !entry.deleted && entry.path.clashes_with(path)))
+    }
+
     /// The live entry whose document is `doc_id`, if any path has it.
     pub async fn live_entry_of(&self, doc_id: &str) -> Result<Option<IndexEntry>, ProtocolError> {
         let entries = self.list().await?;
@@ -205,6 +213,9 @@ async fn create(
     {
         return Ok(Created::Exists(entry));
     }
+    if let Some(clash) = index.clashing_entry(&path).map_err(internal)? {
+        return Err(clash_error(&path, &clash.path, "path"));
+    }
 
     let doc_id = new_doc_id();
     let (doc, doc_bytes) =
@@ -289,4 +300,17 @@ fn restore(index: &mut WorkspaceIndex, saved: &[u8]) {
 
 fn internal(err: impl ToString) -> ProtocolError {
     ProtocolError::internal(err.to_string())
+}
+
+/// The error for a path that would need a file to be a folder, or the
+/// other way round.
+pub fn clash_error(path: &WorkspacePath, existing: &WorkspacePath, field: &'static str) -> ProtocolError {
+    ProtocolError::field(
+        "invalid_path",
+        field,
+        format!(
+            "\"{path}\" cannot exist beside the file \"{existing}\": one would have to be a folder; \
+             delete or rename one of them first"
+        ),
+    )
 }

@@ -65,6 +65,15 @@ pub enum ServerError {
         #[source]
         source: std::io::Error,
     },
+    /// Another server holds the store.
+    #[error(
+        "the store at {} is in use by another weft serve; stop that server or pass another --store",
+        store.display()
+    )]
+    StoreInUse {
+        /// The store directory.
+        store: PathBuf,
+    },
     /// The listen address could not be bound.
     #[error(
         "cannot listen on {addr}: {source}; pick another address or port (port 0 picks a free one)"
@@ -88,6 +97,7 @@ pub struct Server {
     shared: Shared,
     token: Arc<str>,
     store_thread: std::thread::JoinHandle<()>,
+    store_lock: std::fs::File,
 }
 
 impl Server {
@@ -98,6 +108,10 @@ impl Server {
             store: config.store_dir.clone(),
             message,
         };
+
+        // One server per store: two would each acknowledge writes that the
+        // other never sees. The lock is held until the server stops.
+        let store_lock = lock_store(&config.store_dir)?;
 
         // The store is the truth after the first import: a restart does not
         // import the folder again.
@@ -172,6 +186,7 @@ impl Server {
             shared,
             token,
             store_thread,
+            store_lock,
         })
     }
 
@@ -189,6 +204,7 @@ impl Server {
             shared,
             token,
             store_thread,
+            store_lock,
         } = self;
         let limits = shared.limits.clone();
         let permits = Arc::new(Semaphore::new(limits.max_connections));
@@ -253,7 +269,33 @@ impl Server {
         if !matches!(joined, Ok(Ok(()))) {
             tracing::error!("the store thread ended abnormally");
         }
+        drop(store_lock);
         tracing::info!("server stopped");
+    }
+}
+
+/// The lock file inside a store directory that a running server holds.
+const LOCK_FILE: &str = "lock";
+
+/// Takes the store's lock file, creating the store directory if needed.
+fn lock_store(store_dir: &std::path::Path) -> Result<std::fs::File, ServerError> {
+    let store_error = |err: std::io::Error| ServerError::Store {
+        store: store_dir.to_owned(),
+        message: err.to_string(),
+    };
+    std::fs::create_dir_all(store_dir).map_err(store_error)?;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(store_dir.join(LOCK_FILE))
+        .map_err(store_error)?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(ServerError::StoreInUse {
+            store: store_dir.to_owned(),
+        }),
+        Err(std::fs::TryLockError::Error(err)) => Err(store_error(err)),
     }
 }
 

@@ -64,59 +64,170 @@ impl FileContent {
     /// Returns the file's bytes as they belong on disk: the byte-order mark
     /// (when set) and the text, or the decoded `data`.
     pub fn disk_bytes(&self) -> Result<Vec<u8>> {
-        match (self.kind.as_str(), &self.text, &self.data) {
-            ("text", Some(text), _) => {
-                let mut bytes = Vec::with_capacity(text.len() + UTF8_BOM.len());
-                if self.bom {
-                    bytes.extend_from_slice(UTF8_BOM);
-                }
-                bytes.extend_from_slice(text.as_bytes());
-                Ok(bytes)
-            }
-            ("bytes", _, Some(data)) => BASE64.decode(data).with_context(|| {
-                format!(
-                    "server sent invalid base64 data for \"{}\"; check that client and server versions match",
-                    self.path
-                )
-            }),
-            (kind, _, _) => bail!(
-                "server reply for \"{}\" of kind \"{kind}\" lacks its content (text for text, data for bytes); \
-                 check that client and server versions match",
-                self.path
-            ),
-        }
+        disk_bytes(
+            &self.path,
+            &self.kind,
+            self.text.as_deref(),
+            self.bom,
+            self.data.as_deref(),
+        )
     }
 }
 
-/// A `same-lines` or `binary` overlap reported by a write.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+/// Builds a file's bytes on disk from the content fields of a reply.
+fn disk_bytes(
+    path: &str,
+    kind: &str,
+    text: Option<&str>,
+    bom: bool,
+    data: Option<&str>,
+) -> Result<Vec<u8>> {
+    match (kind, text, data) {
+        ("text", Some(text), _) => {
+            let mut bytes = Vec::with_capacity(text.len() + UTF8_BOM.len());
+            if bom {
+                bytes.extend_from_slice(UTF8_BOM);
+            }
+            bytes.extend_from_slice(text.as_bytes());
+            Ok(bytes)
+        }
+        ("bytes", _, Some(data)) => BASE64.decode(data).with_context(|| {
+            format!(
+                "server sent invalid base64 data for \"{path}\"; check that client and server versions match"
+            )
+        }),
+        (kind, _, _) => bail!(
+            "server reply for \"{path}\" of kind \"{kind}\" lacks its content (text for text, data for bytes); \
+             check that client and server versions match"
+        ),
+    }
+}
+
+/// An overlap record: reported by a write or a preview, listed by
+/// `overlaps`, returned by `ack`. Fields that older servers do not send are
+/// optional, and fields this client does not decode are kept in `other`.
+/// Serializing it gives back every field that the server sent, except the
+/// new optional fields that were `null`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct Overlap {
-    /// The server's id for the overlap.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<Value>,
-    /// `same-lines` or `binary`.
+    /// The server's id for the overlap, such as `ov-3a9f01c2b7d4`. A preview
+    /// reports overlaps without an id.
+    #[serde(
+        default,
+        deserialize_with = "id_text",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub id: Option<String>,
+    /// `same-lines`, `adjacent`, `delete-edit`, `add-add` or `binary`.
     pub kind: String,
-    /// Severity, such as `high`.
+    /// Severity, `high` or `low`.
     #[serde(default)]
     pub severity: String,
+    /// The workspace path of the file when the overlap was opened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
     /// Agents of the concurrent changes first, the writer last.
     #[serde(default)]
     pub agents: Vec<String>,
     /// The lines of the base that both sides changed.
     pub base_lines: Option<LineRange>,
+    /// The lines of the write's merged text that the region became.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_lines: Option<LineRange>,
     /// The concurrent side as a unified diff against the base.
     pub current: Option<String>,
     /// The written side as a unified diff against the base.
     pub incoming: Option<String>,
+    /// The versions of the write that opened the overlap.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub versions: Option<OverlapVersions>,
+    /// `open`, `acknowledged`, `resolved`, or `preview` in a preview reply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// The note of an acknowledged overlap.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// An explanation for overlaps without hunks (`delete-edit`, `binary`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// When the overlap was opened, in milliseconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<i64>,
+    /// Fields this client does not decode, kept for `--json` output.
+    #[serde(flatten)]
+    pub other: Map<String, Value>,
+}
+
+/// The versions of the write that opened an overlap.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct OverlapVersions {
+    /// The writer's base.
+    #[serde(default)]
+    pub base: Vec<String>,
+    /// The version the write merged into.
+    #[serde(default)]
+    pub current: Vec<String>,
+    /// The version the write produced.
+    #[serde(default)]
+    pub result: Vec<String>,
+}
+
+/// Decodes an overlap id sent as a string, or as a number by older
+/// servers.
+fn id_text<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    match Option::<Value>::deserialize(deserializer)? {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(text)) => Ok(Some(text)),
+        Some(Value::Number(number)) => Ok(Some(number.to_string())),
+        Some(other) => Err(serde::de::Error::custom(format!(
+            "invalid overlap id {other}: expected a string or a number"
+        ))),
+    }
 }
 
 /// A 1-based inclusive line range; `end` is `start - 1` for an insertion.
-#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 pub struct LineRange {
     /// First line.
     pub start: u64,
     /// Last line.
     pub end: u64,
+}
+
+/// The reply of `preview`: the content and overlaps that a write with the
+/// same fields would produce.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Preview {
+    /// Workspace path.
+    pub path: String,
+    /// `text` or `bytes`.
+    pub kind: String,
+    /// The merged text of a text file, without the byte-order mark.
+    pub text: Option<String>,
+    /// Whether the merged text starts with a byte-order mark.
+    #[serde(default)]
+    pub bom: bool,
+    /// The base64 merged content of a bytes file.
+    pub data: Option<String>,
+    /// Whether the write would create the file.
+    #[serde(default)]
+    pub created: bool,
+    /// The overlaps the write would open, with state `preview` and no id.
+    #[serde(default)]
+    pub overlaps: Vec<Overlap>,
+}
+
+impl Preview {
+    /// Returns the merged content as a write would put it on disk.
+    pub fn disk_bytes(&self) -> Result<Vec<u8>> {
+        disk_bytes(
+            &self.path,
+            &self.kind,
+            self.text.as_deref(),
+            self.bom,
+            self.data.as_deref(),
+        )
+    }
 }
 
 /// One entry of a `log` reply.
@@ -181,4 +292,60 @@ pub struct WriteRequest<'a> {
     pub message: &'a str,
     /// The idempotency key of the write.
     pub write_id: &'a str,
+}
+
+/// A whole-file write to preview: the fields of a `write` that decide its
+/// merge.
+pub struct PreviewRequest<'a> {
+    /// Workspace path.
+    pub path: &'a str,
+    /// The version the content is based on; empty for a new file.
+    pub base: &'a [String],
+    /// The new content.
+    pub payload: &'a Payload,
+    /// The executable bit the write would set, or `None` to leave it.
+    pub executable: Option<bool>,
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn overlap_decodes_old_and_new_replies() {
+        let old: Overlap = serde_json::from_value(json!({
+            "id": 3, "kind": "same-lines", "severity": "high", "agents": ["b", "a"],
+            "base_lines": {"start": 1, "end": 1}, "current": "x", "incoming": "y"
+        }))
+        .expect("an old reply decodes");
+        assert_eq!(old.id.as_deref(), Some("3"));
+        assert_eq!(old.merged_lines, None);
+        assert_eq!(old.state, None);
+
+        let record = json!({
+            "id": "ov-3a9f01c2b7d4", "kind": "same-lines", "severity": "high",
+            "path": "src/lib.rs", "agents": ["agent-b", "agent-a"],
+            "base_lines": {"start": 4, "end": 4}, "merged_lines": {"start": 4, "end": 5},
+            "current": "c", "incoming": "i",
+            "versions": {"base": ["9f"], "current": ["51"], "result": ["77"]},
+            "state": "acknowledged", "note": "kept both", "created": 1_796_400_000_000_i64,
+            "acknowledged_by": "agent-a"
+        });
+        let new: Overlap = serde_json::from_value(record.clone()).expect("a new reply decodes");
+        assert_eq!(new.merged_lines, Some(LineRange { start: 4, end: 5 }));
+        assert_eq!(new.note.as_deref(), Some("kept both"));
+        assert_eq!(new.created, Some(1_796_400_000_000));
+        let versions = new.versions.clone().expect("versions decode");
+        assert_eq!(versions.result, ["77"]);
+        assert_eq!(serde_json::to_value(&new).expect("serializes"), record);
+
+        let previewed: Overlap = serde_json::from_value(json!({
+            "kind": "same-lines", "severity": "high", "state": "preview", "id": null
+        }))
+        .expect("a preview's overlap decodes");
+        assert_eq!(previewed.id, None);
+        assert_eq!(previewed.state.as_deref(), Some("preview"));
+    }
 }

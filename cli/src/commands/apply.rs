@@ -19,6 +19,10 @@ use super::tree;
 /// The change message of every write that sync sends.
 pub const SYNC_MESSAGE: &str = "weft sync";
 
+/// The note of a `restored` outcome.
+pub const RESTORED_NOTE: &str =
+    "deleted locally, but changed on the server since; the server's version is back";
+
 /// A test-only edit of a local file, given its full path.
 #[cfg(test)]
 pub(super) type FileEdit = Box<dyn FnOnce(&Path)>;
@@ -49,42 +53,77 @@ pub struct Outcome {
     pub note: Option<String>,
     /// Overlaps that the server reported for a write.
     pub overlaps: Vec<Overlap>,
+    /// Whether a `--dry-run` predicted the outcome without carrying it out.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub dry_run: bool,
+    /// The merged text of the write's reply, which the overlaps'
+    /// `merged_lines` point into. Printed, never serialized.
+    #[serde(skip)]
+    pub merged_text: Option<String>,
 }
 
 impl Outcome {
-    fn new(path: &str, action: &'static str) -> Outcome {
+    /// Returns an outcome of `action` without a note or overlaps.
+    pub fn new(path: &str, action: &'static str) -> Outcome {
         Outcome {
             path: path.to_owned(),
             action,
             note: None,
             overlaps: Vec::new(),
+            dry_run: false,
+            merged_text: None,
         }
     }
 
-    fn kept(path: &WorkspacePath, overlaps: Vec<Overlap>) -> Outcome {
+    fn kept(path: &WorkspacePath, overlaps: Vec<Overlap>, merged_text: Option<String>) -> Outcome {
         Outcome {
             note: Some("changed locally while syncing; the next sync sends it".into()),
             overlaps,
+            merged_text,
             ..Outcome::new(path.as_str(), "kept")
         }
     }
 
     /// Prints the outcome: one JSON object per line with `json`, else the
-    /// result line and each overlap.
+    /// result line (`would VERB PATH` for a dry run) and each overlap with
+    /// its merged region.
     pub fn print(&self, json: bool) -> std::io::Result<()> {
         if json {
             return output::json(self);
         }
-        let mut text = output::result_line(self.action, &self.path);
+        let mut text = if self.dry_run {
+            format!("would {} {}", planned_verb(self.action), self.path)
+        } else {
+            output::result_line(self.action, &self.path)
+        };
         if let Some(note) = &self.note {
             text.push_str(": ");
             text.push_str(note);
         }
         output::line(&text)?;
         for overlap in &self.overlaps {
-            output::line(&output::overlap(&self.path, overlap))?;
+            let printed = output::overlap(&self.path, overlap, self.merged_text.as_deref());
+            output::line(&printed)?;
         }
         Ok(())
+    }
+}
+
+/// Returns the verb of a dry run's line for an outcome's `action`, such as
+/// `merge` for `merged`.
+pub fn planned_verb(action: &str) -> &str {
+    match action {
+        "added" => "add",
+        "updated" => "update",
+        "restored" => "restore",
+        "deleted" => "delete",
+        "sent" => "send",
+        "created" => "create",
+        "merged" => "merge",
+        "removed" => "remove",
+        "kept" => "keep",
+        "skipped" => "skip",
+        other => other,
     }
 }
 
@@ -146,14 +185,11 @@ impl Syncer<'_> {
         let content = self.client.read(path.as_str()).await?;
         let bytes = content.disk_bytes()?;
         if self.local_summary(path)? != expected {
-            return Ok(Some(Outcome::kept(path, Vec::new())));
+            return Ok(Some(Outcome::kept(path, Vec::new(), None)));
         }
         tree::write(self.root(), path, &bytes, content.executable)?;
         self.record(path, &content, sha256_hex(&bytes))?;
-        let note = (action == "restored").then(|| {
-            "deleted locally, but changed on the server since; the server's version is back"
-                .to_owned()
-        });
+        let note = (action == "restored").then(|| RESTORED_NOTE.to_owned());
         Ok(Some(Outcome {
             note,
             ..Outcome::new(path.as_str(), action)
@@ -191,7 +227,7 @@ impl Syncer<'_> {
                 // from it and not from the merged version.
                 // NOTE: a created file has no base to keep, so the next sync
                 // creates it again and the server merges it with an empty base.
-                return Ok(Some(Outcome::kept(path, reply.overlaps)));
+                return Ok(Some(Outcome::kept(path, reply.overlaps, reply.text)));
             }
             tree::write(self.root(), path, &merged, reply.executable)?;
             "merged"
@@ -199,6 +235,7 @@ impl Syncer<'_> {
         self.record(path, &reply, merged_sha)?;
         Ok(Some(Outcome {
             overlaps: reply.overlaps,
+            merged_text: reply.text,
             ..Outcome::new(path.as_str(), action)
         }))
     }
@@ -250,7 +287,7 @@ impl Syncer<'_> {
         expected: Option<LocalFile>,
     ) -> Result<Option<Outcome>> {
         if self.local_summary(path)? != expected {
-            return Ok(Some(Outcome::kept(path, Vec::new())));
+            return Ok(Some(Outcome::kept(path, Vec::new(), None)));
         }
         tree::remove(self.root(), path)?;
         self.forget(path)?;

@@ -158,7 +158,11 @@ pub async fn write(args: WriteArgs) -> Result<()> {
     output::line(&output::result_line(action, &reply.path))?;
     output::line(&format!("version {}", output::version(&reply.version)))?;
     for overlap in &reply.overlaps {
-        output::line(&output::overlap(&reply.path, overlap))?;
+        output::line(&output::overlap(
+            &reply.path,
+            overlap,
+            reply.text.as_deref(),
+        ))?;
     }
     Ok(())
 }

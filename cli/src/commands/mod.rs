@@ -4,8 +4,12 @@
 
 pub mod apply;
 pub mod clone;
+mod dry_run;
+pub mod eval_merges;
 pub mod export;
 pub mod files;
+pub mod merge_file;
+pub mod overlaps;
 pub mod plan;
 pub mod sync;
 #[cfg(test)]

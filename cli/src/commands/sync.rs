@@ -14,7 +14,7 @@ use crate::working_copy::{self, WorkingCopy};
 
 use super::apply::Syncer;
 use super::plan::{LocalFile, ServerFile, Step, plan};
-use super::{Access, ServerArgs, connect, tree};
+use super::{Access, ServerArgs, connect, dry_run, tree};
 
 /// Arguments of `weft sync`.
 #[derive(Debug, clap::Args)]
@@ -29,6 +29,12 @@ pub struct SyncArgs {
     /// Print one JSON object per file instead of text lines
     #[arg(long)]
     pub json: bool,
+
+    /// Print what the sync would do, with the merges and overlaps that the
+    /// server previews, and change nothing: no file, no state and nothing on
+    /// the server
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// Runs `weft sync`.
@@ -82,14 +88,23 @@ pub async fn run(args: SyncArgs) -> Result<()> {
         failure.print(args.json)?;
     }
 
-    let mut syncer = Syncer {
-        working_copy: &working_copy,
-        client: &mut client,
-        agent: &connection.agent,
-        state,
+    let report = if args.dry_run {
+        dry_run::preview_steps(&mut client, &root, &state, &steps, args.json).await?
+    } else {
+        let mut syncer = Syncer {
+            working_copy: &working_copy,
+            client: &mut client,
+            agent: &connection.agent,
+            state,
+        };
+        apply_steps(&mut syncer, &steps, args.json, &[]).await?
     };
-    let report = apply_steps(&mut syncer, &steps, args.json, &[]).await?;
     let failed = failures.len() + report.failed;
+    if failed > 0 && args.dry_run {
+        bail!(
+            "{failed} files failed in the dry run; fix the errors listed above and run weft sync --dry-run again"
+        );
+    }
     if failed > 0 {
         bail!("{failed} files failed to sync; fix the errors listed above and run weft sync again");
     }
@@ -140,7 +155,11 @@ pub async fn apply_steps(
     Ok(report)
 }
 
-fn connection_lost(client: &Client, remaining: usize, error: anyhow::Error) -> anyhow::Error {
+pub(super) fn connection_lost(
+    client: &Client,
+    remaining: usize,
+    error: anyhow::Error,
+) -> anyhow::Error {
     error.context(format!(
         "lost the connection to {}, so {remaining} more files were not synced; run weft sync again",
         client.url()
@@ -168,14 +187,14 @@ fn read_tracked(root: &Path, path: &str) -> Result<Option<LocalFile>> {
 
 /// A file that failed to sync, as printed.
 #[derive(Debug, Serialize)]
-struct Failure {
+pub(super) struct Failure {
     path: String,
     action: &'static str,
     error: String,
 }
 
 impl Failure {
-    fn new(path: &str, error: &anyhow::Error) -> Failure {
+    pub(super) fn new(path: &str, error: &anyhow::Error) -> Failure {
         Failure {
             path: path.to_owned(),
             action: "failed",
@@ -184,7 +203,7 @@ impl Failure {
     }
 
     /// Prints `failed  PATH: ERROR`, or the JSON object with `json`.
-    fn print(&self, json: bool) -> std::io::Result<()> {
+    pub(super) fn print(&self, json: bool) -> std::io::Result<()> {
         if json {
             return output::json(self);
         }

@@ -368,10 +368,14 @@ async fn merge_overlap_is_printed() -> Result<()> {
 
     let outcome = single_outcome(fixture.sync_outcomes().await?)?;
     let overlap = single_overlap(&outcome)?;
-    let printed = output::overlap(&outcome.path, overlap);
-    let expected = "overlap same-lines (high) a.txt lines 1-1 with agent-b\n  \
-                    current:\n    @@ -1 +1 @@\n    -one\n    +server\n  \
-                    incoming:\n    @@ -1 +1 @@\n    -one\n    +local";
+    let printed = output::overlap(&outcome.path, overlap, outcome.merged_text.as_deref());
+    let id = overlap.id.as_deref().context("the overlap's id")?;
+    let expected = format!(
+        "overlap {id} same-lines (high) a.txt lines 1-1 with agent-b\n  \
+         current:\n    @@ -1 +1 @@\n    -one\n    +server\n  \
+         incoming:\n    @@ -1 +1 @@\n    -one\n    +local\n  \
+         merged (lines 1-2):\n    server\n    local"
+    );
     assert_eq!(printed, expected);
 
     let json = serde_json::to_value(&outcome)?;
@@ -384,17 +388,20 @@ async fn merge_overlap_is_printed() -> Result<()> {
 
 #[tokio::test]
 async fn different_lines_merge_cleanly() -> Result<()> {
-    let fixture = Fixture::synced(&[("a.txt", "a\nb\nc\n")]).await?;
-    fixture.other_write_text("a.txt", "A\nb\nc\n").await?;
-    fixture.write_local("a.txt", "a\nb\nC\n")?;
+    // More than 3 unchanged lines apart, so not even an adjacent overlap.
+    let fixture = Fixture::synced(&[("a.txt", "a\nb\nc\nd\ne\nf\n")]).await?;
+    fixture
+        .other_write_text("a.txt", "A\nb\nc\nd\ne\nf\n")
+        .await?;
+    fixture.write_local("a.txt", "a\nb\nc\nd\ne\nF\n")?;
 
     let outcome = single_outcome(fixture.sync_outcomes().await?)?;
     assert_eq!(outcome.action, "merged");
     assert!(outcome.overlaps.is_empty(), "{:?}", outcome.overlaps);
-    assert_eq!(fixture.local("a.txt")?, "A\nb\nC\n");
+    assert_eq!(fixture.local("a.txt")?, "A\nb\nc\nd\ne\nF\n");
     assert_eq!(
         fixture.server_text("a.txt").await?.as_deref(),
-        Some("A\nb\nC\n")
+        Some("A\nb\nc\nd\ne\nF\n")
     );
     assert!(fixture.sync().await?.is_empty());
     fixture.stop().await
@@ -478,7 +485,7 @@ async fn create_of_existing_path_merges() -> Result<()> {
     );
     let overlap = single_overlap(&outcome)?;
     let lines = overlap.base_lines.context("base_lines of the overlap")?;
-    assert_eq!(overlap.kind, "same-lines");
+    assert_eq!(overlap.kind, "add-add");
     assert_eq!(overlap.agents, [OTHER_AGENT, AGENT]);
     assert_eq!((lines.start, lines.end), (1, 0));
     assert!(fixture.sync().await?.is_empty());
@@ -574,14 +581,13 @@ async fn local_change_after_plan_is_kept() -> Result<()> {
 }
 
 #[tokio::test]
-async fn reserved_server_path_is_skipped() -> Result<()> {
+async fn reserved_path_never_reaches_copy() -> Result<()> {
+    // A top-level .weft folder is reserved: the server never imports it, so
+    // a working copy's own .weft is never overwritten from the server.
     let files: [(&str, &[u8]); 1] = [(".weft/config.json", b"{}")];
     let fixture = Fixture::serve(&files).await?;
 
-    assert_eq!(
-        fixture.sync().await?,
-        [pair("skipped", ".weft/config.json")]
-    );
+    assert!(fixture.sync().await?.is_empty());
     let config = fixture.local(".weft/config.json")?;
     assert!(config.contains(AGENT), "the working copy's config stays");
     fixture.stop().await

@@ -1,6 +1,7 @@
-//! The merge as the overlap report sees it: both sides' hunks, where each
-//! one landed in the merged text, and which hunks formed each conflict, so
-//! that the report classifies regions without diffing the texts again.
+//! The merge with the details that the overlap report needs: both sides'
+//! hunks, where each one landed in the merged text, and which hunks formed
+//! each conflict, so that the report classifies regions without diffing the
+//! texts again.
 
 use std::ops::Range;
 
@@ -42,17 +43,17 @@ impl<'a> MergeDetail<'a> {
         Self { input, merged }
     }
 
-    /// The merged text.
+    /// Returns the merged text.
     pub(crate) fn text(&self) -> &str {
         &self.merged.text
     }
 
-    /// The conflicts, in base order.
+    /// Returns the conflicts, in base order.
     pub(crate) fn conflicts(&self) -> &[ConflictDetail] {
         &self.merged.conflicts
     }
 
-    /// The hunks of `side` against the base, ascending and apart.
+    /// Returns the hunks of `side` against the base, ascending and apart.
     pub(crate) fn hunks(&self, side: Side) -> &[Hunk] {
         &self.input.side(side).hunks
     }
@@ -69,8 +70,8 @@ impl<'a> MergeDetail<'a> {
             && current.lines[current_hunk.new.clone()] == incoming.lines[incoming_hunk.new.clone()]
     }
 
-    /// Bytes of the merged text that hunk `index` of `side` became, together
-    /// with the hunks merged with it.
+    /// Returns the bytes of the merged text that hunk `index` of `side`
+    /// became, together with the hunks merged with it.
     pub(crate) fn merged_span(&self, side: Side, index: usize) -> Range<usize> {
         match side {
             Side::Current => self.merged.current_spans[index].clone(),

@@ -29,8 +29,8 @@ use std::ops::Range;
 use crate::diff::{MAX_REFINED_TOTAL_CHARS, RefineBudget};
 pub(crate) use detail::{ConflictDetail, MergeDetail};
 use region::{Version, containing_side, merge_characters};
-pub(crate) use sides::Side;
 use sides::MergeInput;
+pub(crate) use sides::Side;
 
 /// A range of base lines, 1-based and inclusive. An insertion between lines
 /// `k` and `k + 1` is `start = k + 1, end = k`.

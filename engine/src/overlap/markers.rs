@@ -45,9 +45,8 @@ pub(super) fn mark(analysis: Analysis, labels: (&str, &str, &str)) -> FileMerge 
         push_block(&mut output, versions, labels, ending);
         spans.push(output_start..output.len());
 
-        // The merge ended the region's last line, when it lacked a line
-        // ending, with the line ending that now follows; the marker lines
-        // already end it.
+        // When the region's last line lacks a line ending, the merge ended it
+        // with the line ending that follows. The marker lines end it now.
         if start < end && !text[..end].ends_with('\n') {
             let rest = &text[cursor..];
             if rest.starts_with("\r\n") {

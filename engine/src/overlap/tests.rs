@@ -8,12 +8,7 @@ fn lines(start: usize, end: usize) -> LineRange {
 }
 
 fn single(merge: &FileMerge) -> &TextOverlap {
-    assert_eq!(
-        merge.overlaps.len(),
-        1,
-        "overlaps: {:#?}",
-        merge.overlaps
-    );
+    assert_eq!(merge.overlaps.len(), 1, "overlaps: {:#?}", merge.overlaps);
     &merge.overlaps[0]
 }
 
@@ -48,7 +43,8 @@ fn kind_and_severity_names() {
         let json = serde_json::to_value(severity).expect("a severity serializes");
         assert_eq!(json, serde_json::json!(name));
     }
-    assert!(Severity::Low < Severity::Medium && Severity::Medium < Severity::High);
+    assert!(Severity::Low < Severity::Medium);
+    assert!(Severity::Medium < Severity::High);
 }
 
 #[test]
@@ -57,8 +53,14 @@ fn overlap_serializes_protocol_fields() {
     let json = serde_json::to_value(single(&merge)).expect("an overlap serializes");
     assert_eq!(json["kind"], "same-lines");
     assert_eq!(json["severity"], "high");
-    assert_eq!(json["base_lines"], serde_json::json!({"start": 2, "end": 2}));
-    assert_eq!(json["merged_lines"], serde_json::json!({"start": 2, "end": 3}));
+    assert_eq!(
+        json["base_lines"],
+        serde_json::json!({"start": 2, "end": 2})
+    );
+    assert_eq!(
+        json["merged_lines"],
+        serde_json::json!({"start": 2, "end": 3})
+    );
     assert_eq!(json["current"], "@@ -2 +2 @@\n-b\n+B\n");
     assert_eq!(json["incoming"], "@@ -2 +2 @@\n-b\n+X\n");
 }
@@ -101,13 +103,21 @@ fn adjacent_touching_lines() {
 #[test]
 fn adjacent_up_to_three_lines_apart() {
     let base = "a\nb\nc\nd\ne\nf\ng\nh\n";
-    let three_apart = merge_file(Some(base), "A\nb\nc\nd\ne\nf\ng\nh\n", "a\nb\nc\nd\nE\nf\ng\nh\n");
+    let three_apart = merge_file(
+        Some(base),
+        "A\nb\nc\nd\ne\nf\ng\nh\n",
+        "a\nb\nc\nd\nE\nf\ng\nh\n",
+    );
     let overlap = single(&three_apart);
     assert_eq!(overlap.kind, OverlapKind::Adjacent);
     assert_eq!(overlap.base_lines, lines(1, 5));
     assert_eq!(overlap.merged_lines, lines(1, 5));
 
-    let four_apart = merge_file(Some(base), "A\nb\nc\nd\ne\nf\ng\nh\n", "a\nb\nc\nd\ne\nF\ng\nh\n");
+    let four_apart = merge_file(
+        Some(base),
+        "A\nb\nc\nd\ne\nf\ng\nh\n",
+        "a\nb\nc\nd\ne\nF\ng\nh\n",
+    );
     assert_eq!(four_apart.text, "A\nb\nc\nd\ne\nF\ng\nh\n");
     assert!(four_apart.overlaps.is_empty(), "{:#?}", four_apart.overlaps);
 }
@@ -385,8 +395,12 @@ fn markers_end_unterminated_last_lines() {
 
 #[test]
 fn markers_follow_crlf_endings() {
-    let marked =
-        merge_file_with_markers(Some("a\r\nb\r\nc\r\n"), "a\r\nB\r\nc\r\n", "a\r\nX\r\nc\r\n", LABELS);
+    let marked = merge_file_with_markers(
+        Some("a\r\nb\r\nc\r\n"),
+        "a\r\nB\r\nc\r\n",
+        "a\r\nX\r\nc\r\n",
+        LABELS,
+    );
     assert_eq!(
         marked,
         "a\r\n<<<<<<< ours\r\nB\r\n||||||| base\r\nb\r\n=======\r\nX\r\n>>>>>>> theirs\r\nc\r\n"

@@ -52,7 +52,11 @@ async fn crlf_file_ignores_ending_flip() {
                     json!("adjacent"),
                     "{path}: a line-ending flip opens no other overlap, got {reply}"
                 );
-                assert_eq!(overlap["base_lines"]["start"], json!(2), "{path}: {overlap}");
+                assert_eq!(
+                    overlap["base_lines"]["start"],
+                    json!(2),
+                    "{path}: {overlap}"
+                );
             }
         }
         assert_eq!(

@@ -224,6 +224,9 @@ async fn escaping_paths_rejected() {
         "a//b",
         "a/./b",
         "dir/",
+        ".git/config",
+        "sub/.GIT/hooks/pre-commit",
+        ".weft/token",
     ];
 
     for path in paths {

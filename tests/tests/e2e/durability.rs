@@ -296,3 +296,29 @@ async fn reimport_keeps_text_once() {
         "the rejected sync changed nothing on the server"
     );
 }
+
+#[test]
+fn second_server_on_one_store_refused() {
+    let sandbox = weft_e2e::Sandbox::with_files(&[("a.txt", b"a\n")]);
+    let _first = sandbox.start();
+
+    let output = weft_e2e::weft()
+        .arg("serve")
+        .arg(&sandbox.repo)
+        .arg("--store")
+        .arg(&sandbox.store)
+        .args(["--listen", "127.0.0.1:0", "--token", weft_e2e::TOKEN])
+        .output()
+        .expect("weft serve runs");
+    assert!(
+        !output.status.success(),
+        "a second server on the store must not start"
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("in use by another weft serve"), "{stderr}");
+    assert!(
+        output.stdout.is_empty(),
+        "no listening line: {:?}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+}

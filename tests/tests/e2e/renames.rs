@@ -80,3 +80,40 @@ async fn edit_restores_concurrent_delete() {
         "the edit survives the delete"
     );
 }
+
+#[tokio::test]
+async fn file_and_folder_cannot_clash() {
+    let sandbox = Sandbox::with_files(&[("lf.txt", b"x\n"), ("src/lib.rs", b"y\n")]);
+    let server = sandbox.start();
+    let mut a = Client::connect(&server.url, "agent-a")
+        .await
+        .expect("connect a");
+
+    for (request, field) in [
+        (
+            json!({"type": "create", "path": "lf.txt/inner", "text": "z\n"}),
+            "path",
+        ),
+        (
+            json!({"type": "create", "path": "src", "text": "z\n"}),
+            "path",
+        ),
+        (
+            json!({"type": "rename", "from": "lf.txt", "to": "src/lib.rs/sub"}),
+            "to",
+        ),
+    ] {
+        let reply = a.request(request.clone()).await.expect("a reply");
+        assert_eq!(
+            error_code(&reply),
+            Some("invalid_path"),
+            "{request}: {reply}"
+        );
+        assert_eq!(reply["error"]["field"], json!(field), "{request}");
+    }
+
+    // Renaming into a folder of the file's own old path is fine.
+    a.call(json!({"type": "rename", "from": "lf.txt", "to": "lf.txt.d/lf.txt"}))
+        .await
+        .expect("rename into a new folder");
+}
