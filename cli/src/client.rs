@@ -67,6 +67,10 @@ pub struct Client {
     socket: Socket,
     next_id: u64,
     closed: bool,
+    /// The workspace id from the hello reply.
+    workspace: Option<String>,
+    /// The server's limit for one file, in bytes, from the hello reply.
+    max_file_bytes: Option<usize>,
 }
 
 impl Client {
@@ -96,6 +100,8 @@ impl Client {
             socket,
             next_id: 1,
             closed: false,
+            workspace: None,
+            max_file_bytes: None,
         })
     }
 
@@ -206,10 +212,30 @@ impl Client {
 
     /// Sends `hello` with the agent name.
     pub async fn hello(&mut self, agent: &str) -> Result<()> {
-        self.request("hello", json!({ "agent": agent }))
+        let result = self
+            .request("hello", json!({ "agent": agent }))
             .await
             .with_context(|| format!("hello as agent \"{agent}\" failed"))?;
+        self.workspace = result
+            .get("workspace")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        self.max_file_bytes = result
+            .pointer("/limits/max_file_bytes")
+            .and_then(Value::as_u64)
+            .and_then(|limit| usize::try_from(limit).ok());
         Ok(())
+    }
+
+    /// The server's limit for one file in bytes, from its hello reply.
+    pub fn max_file_bytes(&self) -> Option<usize> {
+        self.max_file_bytes
+    }
+
+    /// The id of the workspace the server serves, from its hello reply
+    /// (`None` before hello, or from a server that sends none).
+    pub fn workspace(&self) -> Option<&str> {
+        self.workspace.as_deref()
     }
 
     /// Lists every file of the workspace.

@@ -25,6 +25,11 @@ pub struct Config {
     pub server: String,
     /// The agent name sent in `hello`.
     pub agent: String,
+    /// The id of the workspace this copy was cloned from; sync refuses a
+    /// server that serves another one. Absent in copies made before weft
+    /// recorded it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace: Option<String>,
 }
 
 /// The last state of one file that the working copy and the server agreed
@@ -209,6 +214,7 @@ mod tests {
         Config {
             server: "ws://127.0.0.1:7420".into(),
             agent: "agent-a".into(),
+            workspace: None,
         }
     }
 

@@ -18,6 +18,22 @@ use crate::store::{Store, StoreError, StoreWrite};
 /// The store id of the workspace index document.
 pub const INDEX_DOC_ID: &str = "index";
 
+/// The store meta key of the workspace id: a random id made when a
+/// folder is first imported, so that clients can tell one workspace from
+/// another served at the same address (for example after the store was
+/// deleted and the folder imported again).
+pub const WORKSPACE_ID_KEY: &str = "workspace_id";
+
+/// Returns the store's workspace id, making one if the store has none.
+pub fn workspace_id(store: &mut Store) -> Result<String, WorkspaceError> {
+    if let Some(id) = store.meta(WORKSPACE_ID_KEY)? {
+        return Ok(id);
+    }
+    let id = new_doc_id();
+    store.set_meta(WORKSPACE_ID_KEY, &id)?;
+    Ok(id)
+}
+
 /// A failed workspace operation.
 #[derive(Debug, thiserror::Error)]
 pub enum WorkspaceError {

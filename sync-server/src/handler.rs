@@ -39,6 +39,8 @@ pub struct Shared {
     pub store: StoreHandle,
     /// Size limits.
     pub limits: Limits,
+    /// The workspace id, sent in the hello reply.
+    pub workspace: std::sync::Arc<str>,
 }
 
 /// One connection's state.
@@ -195,6 +197,11 @@ impl Session {
             "agent": agent,
             "actor": self.actor.to_hex_string(),
             "server": concat!("weft ", env!("CARGO_PKG_VERSION")),
+            "workspace": &*self.shared.workspace,
+            "limits": {
+                "max_file_bytes": self.shared.limits.max_file_bytes,
+                "max_message_bytes": self.shared.limits.max_message_bytes,
+            },
         }))
     }
 

@@ -25,7 +25,7 @@ use tracing::Instrument;
 use weft_engine::change::ChangeMeta;
 use weft_engine::index::WorkspaceIndex;
 use weft_engine::store::Store;
-use weft_engine::workspace::{INDEX_DOC_ID, import_folder};
+use weft_engine::workspace::{INDEX_DOC_ID, import_folder, workspace_id};
 
 use crate::auth::{check_request, load_or_create_token};
 use crate::config::{Limits, ServerConfig};
@@ -117,7 +117,7 @@ impl Server {
         // import the folder again.
         let root = config.root.clone();
         let store_dir = config.store_dir.clone();
-        let (store, index_bytes) = tokio::task::spawn_blocking(move || {
+        let (store, index_bytes, workspace) = tokio::task::spawn_blocking(move || {
             let mut store = Store::open(&store_dir).map_err(|err| err.to_string())?;
             let meta = ChangeMeta::now("weft", &format!("import {}", root.display()));
             // The store may sit inside the served folder; it is never
@@ -130,7 +130,8 @@ impl Server {
                 .load_document(INDEX_DOC_ID)
                 .map_err(|err| err.to_string())?
                 .ok_or_else(|| "the store has no workspace index after the import".to_owned())?;
-            Ok::<_, String>((store, index))
+            let workspace = workspace_id(&mut store).map_err(|err| err.to_string())?;
+            Ok::<_, String>((store, index, workspace))
         })
         .await
         .map_err(|err| store_error(format!("the startup task failed: {err}")))?
@@ -167,6 +168,7 @@ impl Server {
             documents: Documents::new(store.clone(), config.limits.document_idle),
             store,
             limits: config.limits.clone(),
+            workspace: Arc::from(workspace),
         };
 
         let listener =

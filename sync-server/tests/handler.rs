@@ -97,6 +97,7 @@ async fn workspace(files: &[(&str, &str)]) -> (tempfile::TempDir, Shared) {
         documents: Documents::new(store.clone(), Duration::from_secs(60)),
         store,
         limits: Limits::default(),
+        workspace: "test-workspace".into(),
     };
     (temp, shared)
 }

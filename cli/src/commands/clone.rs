@@ -61,6 +61,7 @@ pub async fn run(args: CloneArgs) -> Result<()> {
     let config = Config {
         server: args.url.clone(),
         agent: args.agent.clone(),
+        workspace: client.workspace().map(str::to_owned),
     };
     let working_copy = WorkingCopy::init(&root, config, args.token.as_deref())?;
 

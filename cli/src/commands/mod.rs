@@ -237,6 +237,7 @@ mod tests {
         let config = working_copy::Config {
             server: "ws://127.0.0.1:9000".into(),
             agent: "agent-a".into(),
+            workspace: None,
         };
         let copy = WorkingCopy::init(dir.path(), config, Some("copy-token"))?;
 

@@ -58,7 +58,10 @@ pub async fn run(args: SyncArgs) -> Result<()> {
     let state = working_copy.load_state()?;
 
     let mut client = connect(&connection).await?;
-    let server = server_files(client.list().await?);
+    check_workspace(&working_copy, &client, &connection.server)?;
+    let listing = client.listing().await?;
+    let deleted_on_server: BTreeSet<String> = listing.deleted.iter().cloned().collect();
+    let server = server_files(listing.files);
     let mut local = tree::scan(&root)?;
 
     // A tracked file that the scan left out (because an ignore rule now
@@ -83,6 +86,7 @@ pub async fn run(args: SyncArgs) -> Result<()> {
     let steps: Vec<Step> = plan(&local, &state.files, &server)
         .into_iter()
         .filter(|step| !blocked.contains(&step.path))
+        .map(|step| keep_unless_deleted(step, &deleted_on_server))
         .collect();
     for failure in &failures {
         failure.print(args.json)?;
@@ -213,5 +217,38 @@ impl Failure {
             self.error
         );
         output::line(&text)
+    }
+}
+
+/// Refuses a server that serves another workspace than the one this copy
+/// was cloned from: its files would look deleted there, and syncing would
+/// delete them here.
+fn check_workspace(working_copy: &WorkingCopy, client: &Client, url: &str) -> Result<()> {
+    let Some(cloned) = working_copy.config.workspace.as_deref() else {
+        return Ok(());
+    };
+    match client.workspace() {
+        Some(served) if served != cloned => anyhow::bail!(
+            "{url} now serves workspace {served}, but this working copy was cloned from workspace \
+             {cloned} (the server's store was re-created, or it serves another folder); nothing was \
+             synced. Clone again into a new folder and copy your changes over"
+        ),
+        _ => Ok(()),
+    }
+}
+
+/// Keeps a local file that the server no longer lists but never deleted:
+/// the server has lost it (or serves other files), so deleting the local
+/// copy would lose it everywhere.
+fn keep_unless_deleted(step: Step, deleted_on_server: &BTreeSet<String>) -> Step {
+    if step.action == super::plan::Action::DeleteLocal && !deleted_on_server.contains(&step.path) {
+        Step {
+            action: super::plan::Action::Skip(
+                "the server has no record of this file and never deleted it; the local file is kept",
+            ),
+            ..step
+        }
+    } else {
+        step
     }
 }

@@ -74,6 +74,7 @@ impl Fixture {
         let config = Config {
             server: url.clone(),
             agent: AGENT.into(),
+            workspace: None,
         };
         WorkingCopy::init(&root, config, Some(TOKEN))?;
         Ok(Fixture {

@@ -285,3 +285,30 @@ fn deletes_reach_other_copies_and_served_folder() {
         "the export leaves the store alone"
     );
 }
+
+#[test]
+fn oversized_file_fails_alone() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    let repo = temp.path().join("repo");
+    fs::create_dir_all(&repo).expect("repo dir");
+    fs::write(repo.join("small.txt"), "one\n").expect("write small");
+    let server = ServerProcess::start(&repo, &temp.path().join("store"));
+    let top = temp.path();
+    let copy = top.join("copy");
+    run_weft_ok(top, &["clone", &server.url, copy.to_str().expect("utf-8"), "--agent", "a", "--token", TOKEN]);
+
+    // Over the server's 8 MiB file limit, and over its 16 MiB message
+    // limit once base64-encoded.
+    fs::write(copy.join("big.bin"), vec![0u8; 13 << 20]).expect("write big");
+    fs::write(copy.join("small.txt"), "one\ntwo\n").expect("edit small");
+    let output = weft_e2e::run_weft(&copy, &["sync"]);
+
+    assert!(!output.status.success(), "a file that cannot be sent fails the sync");
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(printed.contains("over the server's limit"), "{printed}");
+    assert!(printed.contains("sent    small.txt"), "the other file still syncs: {printed}");
+}

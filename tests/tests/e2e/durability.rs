@@ -252,49 +252,65 @@ async fn reimport_keeps_text_once() {
     let server: ServerProcess = sandbox.start();
     let url = server.url.as_str();
 
-    // A working copy without local edits takes the new server's file.
-    run_weft_ok(&synced, &["sync", "--server", url]);
-    let text = fs::read_to_string(synced.join("main.rs")).expect("main.rs");
-    assert_eq!(
-        text, "fn main() {}\n",
-        "a sync without edits leaves the text once"
-    );
-    fs::write(synced.join("main.rs"), "fn main() {}\n// synced\n").expect("edit");
-    run_weft_ok(&synced, &["sync", "--server", url]);
+    // Both copies come from the old workspace: a sync is refused before it
+    // changes anything, with or without local edits, and says to clone
+    // again.
+    let local_edit = "fn main() { println!(\"edited\"); }\n";
+    fs::write(edited.join("main.rs"), local_edit).expect("edit");
+    for copy in [&synced, &edited] {
+        let output = run_weft(copy, &["sync", "--server", url]);
+        assert!(
+            !output.status.success(),
+            "{}: a sync against another workspace fails",
+            copy.display()
+        );
+        let printed = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            printed.contains("Clone again"),
+            "the error tells the user to clone again, got {printed}"
+        );
+    }
+    let kept = fs::read_to_string(edited.join("main.rs")).expect("main.rs");
+    assert_eq!(kept, local_edit, "the local edit stays in the file");
+    let untouched = fs::read_to_string(synced.join("main.rs")).expect("main.rs");
+    assert_eq!(untouched, "fn main() {}\n", "the unedited copy keeps its file");
     let mut client = Client::connect(url, "reader").await.expect("connect");
     let read = client.read("main.rs").await.expect("read");
     assert_eq!(
         read["text"],
-        json!("fn main() {}\n// synced\n"),
-        "an edit after that sync merges with the text once"
+        json!("fn main() {}\n"),
+        "the refused syncs changed nothing on the server"
     );
 
-    // A working copy with an edit based on the old history is told to
-    // clone again and keeps its edit.
-    let local_edit = "fn main() { println!(\"edited\"); }\n";
-    fs::write(edited.join("main.rs"), local_edit).expect("edit");
-    let output = run_weft(&edited, &["sync", "--server", url]);
+}
+
+#[test]
+fn copy_keeps_files_server_never_deleted() {
+    let sandbox = Sandbox::with_files(&[("main.rs", b"fn main() {}\n"), ("extra.txt", b"x\n")]);
+    let server = sandbox.start();
+    let top = sandbox.root();
+    let copy = top.join("copy");
+    let copy_arg = copy.to_str().expect("UTF-8 temp path");
+    run_weft_ok(top, &["clone", &server.url, copy_arg, "--agent", "agent-c", "--token", TOKEN]);
+    assert!(server.stop(), "weft serve exits cleanly on SIGTERM");
+
+    // The store is re-created from a folder without extra.txt, and the copy
+    // predates workspace ids, so only the per-file rule protects it.
+    fs::remove_dir_all(&sandbox.store).expect("delete the store");
+    fs::remove_file(sandbox.repo.join("extra.txt")).expect("remove from the folder");
+    let config_path = copy.join(".weft/config.json");
+    let mut config: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&config_path).expect("config")).expect("JSON");
+    config.as_object_mut().expect("object").remove("workspace");
+    fs::write(&config_path, config.to_string()).expect("write config");
+    let server = sandbox.start();
+
+    let output = run_weft_ok(&copy, &["sync", "--server", &server.url]);
     assert!(
-        !output.status.success(),
-        "a sync from an unrelated history fails"
+        copy.join("extra.txt").exists(),
+        "a file the server never deleted stays, got {output}"
     );
-    let printed = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(
-        printed.contains("clone"),
-        "the error tells the user to clone again, got {printed}"
-    );
-    let kept = fs::read_to_string(edited.join("main.rs")).expect("main.rs");
-    assert_eq!(kept, local_edit, "the local edit stays in the file");
-    let read = client.read("main.rs").await.expect("read");
-    assert_eq!(
-        read["text"],
-        json!("fn main() {}\n// synced\n"),
-        "the rejected sync changed nothing on the server"
-    );
+    assert!(output.contains("skipped extra.txt"), "the sync says why: {output}");
 }
 
 #[test]
