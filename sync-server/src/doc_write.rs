@@ -292,14 +292,14 @@ fn write_result(
     content: &FileContent,
     overlaps: &[Value],
 ) -> Map<String, Value> {
-    let mut result = Map::new();
-    result.insert("path".into(), json!(job.path.as_str()));
-    result.insert("version".into(), json!(version.to_hex()));
-    result.extend(content_fields(content));
-    result.insert("executable".into(), json!(job.executable));
-    result.insert("created".into(), json!(job.created));
-    result.insert("overlaps".into(), Value::Array(overlaps.to_vec()));
-    result
+    result_object(
+        &job.path,
+        version,
+        content,
+        job.executable,
+        job.created,
+        overlaps,
+    )
 }
 
 /// Builds the result object of a write that created its path.
@@ -309,12 +309,24 @@ pub fn created_result(
     content: &FileContent,
     executable: bool,
 ) -> Map<String, Value> {
+    result_object(path, version, content, executable, true, &[])
+}
+
+/// Builds the result object that write, create and preview replies share.
+pub(crate) fn result_object(
+    path: &WorkspacePath,
+    version: &Version,
+    content: &FileContent,
+    executable: bool,
+    created: bool,
+    overlaps: &[Value],
+) -> Map<String, Value> {
     let mut result = Map::new();
     result.insert("path".into(), json!(path.as_str()));
     result.insert("version".into(), json!(version.to_hex()));
     result.extend(content_fields(content));
     result.insert("executable".into(), json!(executable));
-    result.insert("created".into(), json!(true));
-    result.insert("overlaps".into(), json!([]));
+    result.insert("created".into(), json!(created));
+    result.insert("overlaps".into(), Value::Array(overlaps.to_vec()));
     result
 }

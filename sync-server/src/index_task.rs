@@ -99,7 +99,10 @@ impl Index {
     }
 
     /// A live entry that cannot exist beside a file at `path`.
-    pub async fn clashing_entry(&self, path: &WorkspacePath) -> Result<Option<IndexEntry>, ProtocolError> {
+    pub async fn clashing_entry(
+        &self,
+        path: &WorkspacePath,
+    ) -> Result<Option<IndexEntry>, ProtocolError> {
         let entries = self.list().await?;
         Ok(entries
             .into_iter()
@@ -304,7 +307,11 @@ fn internal(err: impl ToString) -> ProtocolError {
 
 /// The error for a path that would need a file to be a folder, or the
 /// other way round.
-pub fn clash_error(path: &WorkspacePath, existing: &WorkspacePath, field: &'static str) -> ProtocolError {
+pub fn clash_error(
+    path: &WorkspacePath,
+    existing: &WorkspacePath,
+    field: &'static str,
+) -> ProtocolError {
     ProtocolError::field(
         "invalid_path",
         field,

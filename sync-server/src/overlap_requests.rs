@@ -5,10 +5,11 @@ use serde_json::{Value, json};
 use weft_engine::change::ChangeMeta;
 use weft_engine::version::Version;
 
+use crate::doc_write::result_object;
 use crate::documents::{Edit, WriteJob};
 use crate::handler::Session;
 use crate::overlap;
-use crate::protocol::{ProtocolError, Request, content_fields};
+use crate::protocol::{ProtocolError, Request};
 
 impl Session {
     /// Lists overlaps: by default the open ones involving this agent; with
@@ -78,15 +79,19 @@ impl Session {
         let path = request.path("path")?;
         let base = request.opt_version("base")?.unwrap_or_default();
         let content = request.content(self.shared.limits.max_file_bytes)?;
+        let executable = request.opt_bool("executable")?;
         let entry = match self.shared.index.get(&path).await? {
             Some(entry) if !entry.deleted => entry,
             _ => {
                 // A new path: the write would create it as written.
-                let mut result = content_fields(&content);
-                result.insert("path".into(), json!(path.as_str()));
-                result.insert("version".into(), json!(Version::default().to_hex()));
-                result.insert("created".into(), json!(true));
-                result.insert("overlaps".into(), json!([]));
+                let result = result_object(
+                    &path,
+                    &Version::default(),
+                    &content,
+                    executable.unwrap_or(false),
+                    true,
+                    &[],
+                );
                 return Ok(Value::Object(result));
             }
         };
@@ -97,7 +102,7 @@ impl Session {
             actor: self.actor.clone(),
             meta: ChangeMeta::now(agent, ""),
             write_id: None,
-            executable: entry.executable,
+            executable: executable.unwrap_or(entry.executable),
             created: false,
             file_overlap: None,
         };
