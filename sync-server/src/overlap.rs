@@ -53,7 +53,7 @@ impl WriteContext<'_> {
         record
     }
 
-    /// The records of the text overlaps a write found, and of a bytes file
+    /// Builds the records of the text overlaps a write found, and of a bytes file
     /// replaced unseen. Overlaps with changes of the writer's own earlier
     /// sessions are merged the same way but not reported: an overlap is
     /// between two agents.
@@ -113,13 +113,13 @@ impl WriteContext<'_> {
         records
     }
 
-    /// The record of an edit to a file that `other` deleted or renamed
+    /// Builds the record of an edit to a file that `other` deleted or renamed
     /// away since the writer's base: the file is kept with the edit.
     pub fn delete_edit(&self, other: &str, message: &str) -> Value {
         self.file_level(&[other.to_owned()], message)
     }
 
-    /// The `delete-edit` record of a file-level overlap between `others`
+    /// Builds the `delete-edit` record of a file-level overlap between `others`
     /// and the writer.
     pub fn file_level(&self, others: &[String], message: &str) -> Value {
         let mut agents = others.to_vec();
@@ -139,7 +139,7 @@ fn new_overlap_id() -> String {
     format!("ov-{}", hex::encode(rand::random::<[u8; 6]>()))
 }
 
-/// The store row of a record.
+/// Builds the store row of a record.
 pub fn stored(doc_id: &str, record: &Value) -> StoredOverlap {
     StoredOverlap {
         id: text_field(record, "id").to_owned(),
@@ -150,7 +150,8 @@ pub fn stored(doc_id: &str, record: &Value) -> StoredOverlap {
     }
 }
 
-/// The record of a store row; a damaged row is logged and skipped.
+/// Parses a store row into its record; a damaged row is logged and
+/// skipped.
 pub fn parse(stored: &StoredOverlap) -> Option<Value> {
     match serde_json::from_str::<Value>(&stored.record) {
         Ok(mut record) => {
@@ -164,7 +165,7 @@ pub fn parse(stored: &StoredOverlap) -> Option<Value> {
     }
 }
 
-/// Whether `agent` is one of the record's agents.
+/// Returns whether `agent` is one of the record's agents.
 pub fn involves(record: &Value, agent: &str) -> bool {
     record
         .get("agents")
@@ -172,10 +173,11 @@ pub fn involves(record: &Value, agent: &str) -> bool {
         .is_some_and(|agents| agents.iter().any(|name| name == agent))
 }
 
-/// Whether a write by `writer`, based on `base` and changing `changed`
-/// lines of the text before it, resolves the record: the writer is one of
-/// its agents, the base includes the merged result (the writer saw it),
-/// and the write changes lines of the merged region.
+/// Returns whether a write by `writer`, based on `base` and changing
+/// `changed` lines of the text before it, resolves the record. It does
+/// when the writer is one of its agents, its base includes the merged
+/// result (so the writer saw it), and it changes lines of the merged
+/// region.
 pub fn resolves(
     record: &Value,
     writer: &str,
