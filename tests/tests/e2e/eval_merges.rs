@@ -38,7 +38,7 @@ fn fixture_figures_exact() {
     assert_eq!(report["git_clean"], 4);
     assert_eq!(report["git_conflicted"], 5);
     assert_eq!(report["git_conflict_regions"], 5);
-    assert_eq!(report["regions_located_by_text"], 0);
+    assert_eq!(report["regions_placed_by_text"], 0);
 
     assert_eq!(share(&report, "weft", "clean_agreement"), json!([4, 4]));
     assert_eq!(share(&report, "weft", "conflict_recall"), json!([5, 5]));

@@ -64,7 +64,7 @@ impl Outcome {
     pub fn weft_flagged_high(&self) -> bool {
         self.overlaps
             .iter()
-            .any(|(_, severity)| *severity == weft_merge::SEVERITIES[0])
+            .any(|(_, severity)| *severity == weft_merge::HIGH_SEVERITY)
     }
 }
 
@@ -88,7 +88,11 @@ pub fn evaluate(scenario: &Scenario) -> Result<Outcome> {
         kind: scenario.kind.clone(),
         git_clean: git.is_clean(),
         git_regions: git.regions.len(),
-        regions_by_text: git.regions.iter().filter(|r| !r.by_alignment).count(),
+        regions_by_text: git
+            .regions
+            .iter()
+            .filter(|region| !region.by_alignment)
+            .count(),
         weft_equals_git: weft.text == git.text,
         uncovered: uncovered(&weft.overlaps, &regions),
         uncovered_by_high: uncovered(&high, &regions),

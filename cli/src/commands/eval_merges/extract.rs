@@ -79,6 +79,8 @@ pub fn extract(repo: &Path, out: &Path, max: Option<usize>) -> Result<ExtractSum
             continue;
         };
         summary.merges += 1;
+        // `git merge-base` exits 1 when the parents share no commit, which
+        // counts as no merge base like any other failure of it here.
         let bases = git_text(repo, &["merge-base", "--all", first, second]).unwrap_or_default();
         let [base] = bases.lines().collect::<Vec<_>>()[..] else {
             summary.merges_without_single_base += 1;
@@ -93,39 +95,56 @@ pub fn extract(repo: &Path, out: &Path, max: Option<usize>) -> Result<ExtractSum
                 summary.limit_reached = true;
                 return Ok(summary);
             }
-            let mut versions = Vec::with_capacity(4);
-            for commit in [base, first, second, merge] {
-                versions.push(blobs.read(commit, path)?);
+            let name = format!("{}-{index}", &merge[..SHORT_HASH_LEN.min(merge.len())]);
+            let commits = [base, first, second, merge];
+            match extract_file(&mut blobs, commits, path, &out.join(name))? {
+                FileOutcome::Written => summary.scenarios += 1,
+                FileOutcome::Missing => summary.files_missing += 1,
+                FileOutcome::NotText => summary.files_not_text += 1,
             }
-            let texts: Option<Vec<Blob>> = versions.into_iter().collect();
-            let Some(texts) = texts else {
-                summary.files_missing += 1;
-                continue;
-            };
-            let texts: Option<Vec<&str>> = texts.iter().map(Blob::as_text).collect();
-            let Some([base_text, ours, theirs, resolved]) = texts.as_deref() else {
-                summary.files_not_text += 1;
-                continue;
-            };
-            let folder = out.join(format!(
-                "{}-{index}",
-                &merge[..SHORT_HASH_LEN.min(merge.len())]
-            ));
-            scenario::write(
-                &folder,
-                &ScenarioFiles {
-                    base: base_text,
-                    ours,
-                    theirs,
-                    resolved: Some(resolved),
-                    path: Some(path),
-                    kind: None,
-                },
-            )?;
-            summary.scenarios += 1;
         }
     }
     Ok(summary)
+}
+
+/// The result of extracting one file of a merge.
+enum FileOutcome {
+    Written,
+    Missing,
+    NotText,
+}
+
+/// Writes the scenario of `path` into `folder` from its versions in the
+/// `[base, ours, theirs, merge]` commits.
+fn extract_file(
+    blobs: &mut BlobReader,
+    commits: [&str; 4],
+    path: &str,
+    folder: &Path,
+) -> Result<FileOutcome> {
+    let mut versions = Vec::with_capacity(commits.len());
+    for commit in commits {
+        match blobs.read(commit, path)? {
+            Some(blob) => versions.push(blob),
+            None => return Ok(FileOutcome::Missing),
+        }
+    }
+    let texts: Option<Vec<&str>> = versions.iter().map(Blob::as_text).collect();
+    let Some([base, ours, theirs, resolved]) = texts.as_deref() else {
+        return Ok(FileOutcome::NotText);
+    };
+    scenario::write(
+        folder,
+        &ScenarioFiles {
+            base,
+            ours,
+            theirs,
+            resolved: Some(resolved),
+            path: Some(path),
+            kind: None,
+        },
+    )?;
+    Ok(FileOutcome::Written)
 }
 
 /// Returns the paths of files that differ between two commits, with renames

@@ -60,7 +60,7 @@ pub struct EvalMergesArgs {
 
     /// Maximum number of scenarios that --extract writes [default: no
     /// limit]
-    #[arg(long, value_name = "N", requires = "extract")]
+    #[arg(long, value_name = "N")]
     pub max: Option<usize>,
 
     /// Write scenarios with known intended results into OUTDIR, made by
@@ -68,24 +68,33 @@ pub struct EvalMergesArgs {
     #[arg(long, num_args = 2, value_names = ["SRC", "OUTDIR"])]
     pub generate: Option<Vec<PathBuf>>,
 
-    /// Number of scenarios that --generate writes
-    #[arg(long, value_name = "N", default_value_t = 100, requires = "generate")]
-    pub count: usize,
+    /// Number of scenarios that --generate writes [default: 100]
+    #[arg(long, value_name = "N")]
+    pub count: Option<usize>,
 
-    /// Seed of the random choices of --generate
-    #[arg(long, value_name = "S", default_value_t = 1, requires = "generate")]
-    pub seed: u64,
+    /// Seed of the random choices of --generate [default: 1]
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
 }
+
+/// Scenarios that `--generate` writes without `--count`.
+const DEFAULT_GENERATED: usize = 100;
+
+/// Seed of `--generate` without `--seed`.
+const DEFAULT_SEED: u64 = 1;
 
 /// Runs `weft eval-merges`.
 pub fn run(args: EvalMergesArgs) -> Result<()> {
+    check_options(&args)?;
     if let Some(paths) = &args.extract {
         let summary = extract::extract(&paths[0], &paths[1], args.max)?;
         output::line(&summary.to_string())?;
         return Ok(());
     }
     if let Some(paths) = &args.generate {
-        let summary = generate::generate(&paths[0], &paths[1], args.count, args.seed)?;
+        let count = args.count.unwrap_or(DEFAULT_GENERATED);
+        let seed = args.seed.unwrap_or(DEFAULT_SEED);
+        let summary = generate::generate(&paths[0], &paths[1], count, seed)?;
         output::line(&summary.to_string())?;
         return Ok(());
     }
@@ -100,6 +109,21 @@ pub fn run(args: EvalMergesArgs) -> Result<()> {
         output::line(&text)?;
     } else {
         output::bytes(report.to_text().as_bytes())?;
+    }
+    Ok(())
+}
+
+/// Rejects options that the chosen mode does not use, which clap's
+/// `requires` does not catch next to the optional DIR.
+fn check_options(args: &EvalMergesArgs) -> Result<()> {
+    if args.max.is_some() && args.extract.is_none() {
+        bail!("--max applies only to --extract REPO OUTDIR");
+    }
+    if (args.count.is_some() || args.seed.is_some()) && args.generate.is_none() {
+        bail!("--count and --seed apply only to --generate SRC OUTDIR");
+    }
+    if args.json && args.dir.is_none() {
+        bail!("--json applies only to evaluating a scenario folder DIR");
     }
     Ok(())
 }

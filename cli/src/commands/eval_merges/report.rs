@@ -81,7 +81,7 @@ pub struct Figures {
     /// git's conflict regions.
     pub git_conflict_regions: usize,
     /// Regions placed on base lines by text only.
-    pub regions_located_by_text: usize,
+    pub regions_placed_by_text: usize,
     /// weft's figures.
     pub weft: ToolFigures,
     /// git's figures, taken the same way with each conflict as a
@@ -137,7 +137,7 @@ impl Default for Figures {
             git_clean: 0,
             git_conflicted: 0,
             git_conflict_regions: 0,
-            regions_located_by_text: 0,
+            regions_placed_by_text: 0,
             weft: ToolFigures::default(),
             git: ToolFigures::default(),
             overlap_kinds: zero_counts(&OVERLAP_KINDS),
@@ -150,7 +150,7 @@ impl Figures {
     fn add(&mut self, outcome: &Outcome) {
         self.scenarios += 1;
         self.git_conflict_regions += outcome.git_regions;
-        self.regions_located_by_text += outcome.regions_by_text;
+        self.regions_placed_by_text += outcome.regions_by_text;
         let weft_flagged = outcome.weft_flagged();
         let weft_flagged_high = outcome.weft_flagged_high();
         self.weft.flagged += usize::from(weft_flagged);
@@ -229,6 +229,7 @@ impl Report {
 
     /// Formats the report as tables for a terminal.
     pub fn to_text(&self) -> String {
+        // Writing to a String cannot fail, so the results are ignored.
         let all = &self.all;
         let mut text = String::new();
         let _ = writeln!(
@@ -239,10 +240,7 @@ impl Report {
         let _ = writeln!(
             text,
             "git: {} clean, {} with conflicts ({} regions, {} placed by text only)\n",
-            all.git_clean,
-            all.git_conflicted,
-            all.git_conflict_regions,
-            all.regions_located_by_text
+            all.git_clean, all.git_conflicted, all.git_conflict_regions, all.regions_placed_by_text
         );
         let _ = writeln!(text, "{:<26} {:<22} git", "figure", "weft");
         for (label, weft, git) in figure_rows(all) {

@@ -8,9 +8,13 @@ use weft_engine::overlap::merge_file;
 /// names them.
 pub const OVERLAP_KINDS: [&str; 5] = ["same-lines", "adjacent", "delete-edit", "add-add", "binary"];
 
+/// The name of the high severity, as [`weft_engine::overlap::Severity::as_str`]
+/// names it.
+pub const HIGH_SEVERITY: &str = "high";
+
 /// Severities in report order, as [`weft_engine::overlap::Severity::as_str`]
 /// names them.
-pub const SEVERITIES: [&str; 3] = ["high", "medium", "low"];
+pub const SEVERITIES: [&str; 3] = [HIGH_SEVERITY, "medium", "low"];
 
 /// One overlap that weft reported.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,7 +30,7 @@ pub struct Overlap {
 impl Overlap {
     /// Returns whether the overlap has high severity.
     pub fn is_high(&self) -> bool {
-        self.severity == "high"
+        self.severity == HIGH_SEVERITY
     }
 }
 
