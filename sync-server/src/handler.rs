@@ -141,6 +141,31 @@ where
             };
             let _ = sink.send(Message::Close(Some(frame))).await;
         }
+        tungstenite::Error::Utf8(cause) => {
+            tracing::warn!(error = %cause, "closing a connection that sent a text frame that is not UTF-8");
+            let frame = CloseFrame {
+                code: CloseCode::Invalid,
+                reason: "a text frame was not valid UTF-8".into(),
+            };
+            let _ = sink.send(Message::Close(Some(frame))).await;
+        }
+        tungstenite::Error::Protocol(
+            tungstenite::error::ProtocolError::ResetWithoutClosingHandshake,
+        ) => {
+            tracing::debug!("client went away without a close frame");
+        }
+        tungstenite::Error::Protocol(cause) => {
+            tracing::warn!(error = %cause, "closing a connection that broke the WebSocket protocol");
+            let frame = CloseFrame {
+                code: CloseCode::Protocol,
+                reason: format!("{cause}")
+                    .chars()
+                    .take(100)
+                    .collect::<String>()
+                    .into(),
+            };
+            let _ = sink.send(Message::Close(Some(frame))).await;
+        }
         tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed => {}
         other => tracing::debug!(error = %other, "connection ended"),
     }

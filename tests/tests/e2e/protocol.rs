@@ -359,3 +359,38 @@ async fn same_characters_conflict_reports_overlap() {
         "other agents read the merged text"
     );
 }
+
+#[tokio::test]
+async fn invalid_utf8_text_closes_with_reason() {
+    use tokio_tungstenite::tungstenite::protocol::frame::{
+        Frame,
+        coding::{CloseCode, Data, OpCode},
+    };
+
+    let sandbox = Sandbox::with_files(&[("a.txt", b"a\n")]);
+    let server = sandbox.start();
+    let mut client = Client::connect(&server.url, "agent-a")
+        .await
+        .expect("connect");
+
+    let frame = Frame::message(vec![0xFFu8, 0xFE], OpCode::Data(Data::Text), true);
+    client
+        .send_message(Message::Frame(frame))
+        .await
+        .expect("send the raw frame");
+    let closed = loop {
+        match client.next_message().await {
+            Some(Ok(Message::Close(frame))) => break frame,
+            Some(Ok(_)) => continue,
+            other => panic!("expected a close frame, got {other:?}"),
+        }
+    };
+    let frame = closed.expect("the close frame has a code");
+    assert_eq!(frame.code, CloseCode::Invalid, "{frame:?}");
+
+    // The server goes on serving others.
+    let mut other = Client::connect(&server.url, "agent-b")
+        .await
+        .expect("connect again");
+    other.read("a.txt").await.expect("read after the bad frame");
+}
