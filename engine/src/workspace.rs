@@ -138,6 +138,7 @@ pub fn import_folder(
             chunk,
             write_record: None,
             overlaps: Vec::new(),
+            logged: None,
         });
     }
 
@@ -150,6 +151,7 @@ pub fn import_folder(
         chunk: index_bytes,
         write_record: None,
         overlaps: Vec::new(),
+        logged: None,
     });
     store.commit(&writes)?;
     tracing::info!(

@@ -16,6 +16,7 @@ fn write(doc_id: &str, chunk: &[u8]) -> StoreWrite {
         chunk: chunk.to_vec(),
         write_record: None,
         overlaps: Vec::new(),
+        logged: None,
     }
 }
 

@@ -11,7 +11,7 @@ use weft_engine::content::FileContent;
 use weft_engine::diff::changed_lines;
 use weft_engine::document::FileDoc;
 use weft_engine::path::WorkspacePath;
-use weft_engine::store::StoreWrite;
+use weft_engine::store::{LoggedWrite, StoreWrite};
 use weft_engine::version::Version;
 
 use crate::documents::{DocTask, Edit, WriteJob, document_error};
@@ -97,7 +97,28 @@ impl DocTask {
             })
             .collect();
 
-        let result = write_result(&job, &outcome.version, &outcome.content, &opened);
+        // A write that changed the file gets the next workspace sequence
+        // number; the reply carries the number either way, so a client
+        // knows which writes it has seen.
+        let seq = match outcome.chunk {
+            Some(_) => self.store.next_seq(),
+            None => self.store.current_seq(),
+        };
+        let logged = outcome.chunk.as_ref().map(|_| LoggedWrite {
+            seq,
+            doc_id: self.doc_id.clone(),
+            path: job.path.to_string(),
+            agent: job.meta.agent.clone(),
+            summary: json!({
+                "changed_lines": changed
+                    .iter()
+                    .map(|range| [range.start, range.end])
+                    .collect::<Vec<_>>(),
+            })
+            .to_string(),
+        });
+        let mut result = write_result(&job, &outcome.version, &outcome.content, &opened);
+        result.insert("seq".into(), json!(seq));
         let write_record = record_key.map(|key| (key, Value::Object(result.clone()).to_string()));
         let overlap_rows: Vec<_> = opened
             .iter()
@@ -110,6 +131,7 @@ impl DocTask {
                 chunk: outcome.chunk.clone().unwrap_or_default(),
                 write_record,
                 overlaps: overlap_rows,
+                logged,
             }];
             if let Err(err) = self.store.commit(writes).await {
                 return (Err(ProtocolError::internal(err.to_string())), false);
@@ -176,6 +198,7 @@ impl DocTask {
             chunk: Vec::new(),
             write_record: None,
             overlaps: vec![overlap::stored(&self.doc_id, &record)],
+            logged: None,
         }];
         if let Err(err) = self.store.commit(writes).await {
             return (Err(ProtocolError::internal(err.to_string())), false);
@@ -220,6 +243,7 @@ impl DocTask {
             chunk: Vec::new(),
             write_record: None,
             overlaps: vec![overlap::stored(&self.doc_id, &record)],
+            logged: None,
         }];
         if let Err(err) = self.store.commit(writes).await {
             return (Err(ProtocolError::internal(err.to_string())), false);
@@ -308,8 +332,11 @@ pub fn created_result(
     version: &Version,
     content: &FileContent,
     executable: bool,
+    seq: u64,
 ) -> Map<String, Value> {
-    result_object(path, version, content, executable, true, &[])
+    let mut result = result_object(path, version, content, executable, true, &[]);
+    result.insert("seq".into(), json!(seq));
+    result
 }
 
 /// Builds the result object that write, create and preview replies share.

@@ -223,6 +223,7 @@ impl Session {
             "actor": self.actor.to_hex_string(),
             "server": concat!("weft ", env!("CARGO_PKG_VERSION")),
             "workspace": &*self.shared.workspace,
+            "seq": self.shared.store.current_seq(),
             "limits": {
                 "max_file_bytes": self.shared.limits.max_file_bytes,
                 "max_message_bytes": self.shared.limits.max_message_bytes,
@@ -231,6 +232,7 @@ impl Session {
     }
 
     async fn list(&self) -> Result<Value, ProtocolError> {
+        let seq = self.shared.store.current_seq();
         let entries = self.shared.index.list().await?;
         let mut files = Vec::with_capacity(entries.len());
         let mut deleted = Vec::new();
@@ -247,7 +249,9 @@ impl Session {
                 "version": read.version.to_hex(),
             }));
         }
-        Ok(json!({ "files": files, "deleted": deleted }))
+        // The number is read before the files, so a write that lands while
+        // they are read counts as unseen.
+        Ok(json!({ "files": files, "deleted": deleted, "seq": seq }))
     }
 
     async fn read(&self, request: &Request) -> Result<Value, ProtocolError> {
@@ -321,8 +325,10 @@ impl Session {
                         entry,
                         version,
                         content,
+                        seq,
                     } => {
-                        let result = created_result(&path, &version, &content, entry.executable);
+                        let result =
+                            created_result(&path, &version, &content, entry.executable, seq);
                         return Ok(Value::Object(result));
                     }
                     Created::Exists(entry) => (entry, false),

@@ -5,14 +5,14 @@
 //! the path taken and its write merges into the first one's document.
 
 use automerge::ActorId;
-use serde_json::Value;
+use serde_json::{Value, json};
 use tokio::sync::{mpsc, oneshot};
 use weft_engine::change::ChangeMeta;
 use weft_engine::content::FileContent;
 use weft_engine::document::FileDoc;
 use weft_engine::index::{IndexEntry, WorkspaceIndex, new_doc_id};
 use weft_engine::path::WorkspacePath;
-use weft_engine::store::StoreWrite;
+use weft_engine::store::{LoggedWrite, StoreWrite};
 use weft_engine::version::Version;
 use weft_engine::workspace::INDEX_DOC_ID;
 
@@ -47,6 +47,8 @@ pub enum Created {
         version: Version,
         /// The content as stored.
         content: FileContent,
+        /// The workspace sequence number of the create.
+        seq: u64,
     },
     /// The path is taken; the caller merges into this entry's document.
     Exists(IndexEntry),
@@ -233,8 +235,9 @@ async fn create(
     };
     let version = doc.version();
     let stored = doc.content().map_err(|err| internal(err.to_string()))?;
+    let seq = store.next_seq();
     let write_record = write_id.map(|write_id| {
-        let result = created_result(&entry.path, &version, &stored, executable);
+        let result = created_result(&entry.path, &version, &stored, executable, seq);
         let key = write_record_key(&doc_id, &meta.agent, &write_id);
         (key, Value::Object(result).to_string())
     });
@@ -245,16 +248,24 @@ async fn create(
         .unwrap_or_default();
     let writes = vec![
         StoreWrite {
-            doc_id,
+            doc_id: doc_id.clone(),
             chunk: doc_bytes,
             write_record,
             overlaps: Vec::new(),
+            logged: Some(LoggedWrite {
+                seq,
+                doc_id: doc_id.clone(),
+                path: entry.path.to_string(),
+                agent: meta.agent.clone(),
+                summary: json!({"created": true}).to_string(),
+            }),
         },
         StoreWrite {
             doc_id: INDEX_DOC_ID.to_owned(),
             chunk: index_chunk,
             write_record: None,
             overlaps: Vec::new(),
+            logged: None,
         },
     ];
     if let Err(err) = store.commit(writes).await {
@@ -266,6 +277,7 @@ async fn create(
         entry,
         version,
         content: stored,
+        seq,
     })
 }
 
@@ -285,6 +297,7 @@ async fn put(
         chunk,
         write_record: None,
         overlaps: Vec::new(),
+        logged: None,
     }];
     if let Err(err) = store.commit(writes).await {
         restore(index, &index_before);

@@ -8,7 +8,8 @@
 //! instead of queueing behind each other's. SQLite calls block, which is why
 //! this is a thread and not a tokio task.
 
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
 
 use tokio::sync::oneshot;
@@ -54,16 +55,33 @@ enum Job {
 #[derive(Clone)]
 pub struct StoreHandle {
     jobs: mpsc::Sender<Job>,
+    /// The workspace sequence number of the last write handed out.
+    seq: Arc<AtomicU64>,
 }
 
 impl StoreHandle {
     /// Starts the store thread, which owns `store` from now on.
     pub fn spawn(store: Store) -> std::io::Result<(StoreHandle, JoinHandle<()>)> {
+        let last_seq = store.last_seq().map_err(std::io::Error::other)?;
+        let seq = Arc::new(AtomicU64::new(last_seq));
         let (jobs, receiver) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("weft-store".into())
             .spawn(move || run(store, receiver))?;
-        Ok((StoreHandle { jobs }, thread))
+        Ok((StoreHandle { jobs, seq }, thread))
+    }
+
+    /// Hands out the next workspace sequence number, for a write that
+    /// changes a file. Numbers are handed out in the order writes are
+    /// applied; writes to different files may reach the store in another
+    /// order, which only matters between writes that were concurrent.
+    pub fn next_seq(&self) -> u64 {
+        self.seq.fetch_add(1, Ordering::SeqCst) + 1
+    }
+
+    /// The workspace sequence number of the last write handed out.
+    pub fn current_seq(&self) -> u64 {
+        self.seq.load(Ordering::SeqCst)
     }
 
     /// Stores `writes` durably, in one transaction with whatever other

@@ -21,12 +21,15 @@ use tracing::{debug, warn};
 pub const STORE_DB_FILE: &str = "weft.db";
 
 mod overlaps;
+mod write_log;
 
 pub use overlaps::StoredOverlap;
+pub use write_log::LoggedWrite;
 
 /// The schema version this build creates and reads, kept in
-/// `PRAGMA user_version`. Version 2 added the overlaps table.
-const SCHEMA_VERSION: i64 = 2;
+/// `PRAGMA user_version`. Version 2 added the overlaps table, version 3 the
+/// write log.
+const SCHEMA_VERSION: i64 = 3;
 
 /// How long a statement waits for a lock held by another connection (for
 /// example a second `weft` process on the same store) before failing.
@@ -162,6 +165,16 @@ pub enum StoreError {
         source: rusqlite::Error,
     },
 
+    /// Reading the write log failed.
+    #[error("failed to read the write log from store database {}: {source}", path.display())]
+    ReadWriteLog {
+        /// The database file path.
+        path: PathBuf,
+        /// The SQLite error.
+        #[source]
+        source: rusqlite::Error,
+    },
+
     /// Reading overlaps failed.
     #[error("failed to read overlaps from store database {}: {source}", path.display())]
     ReadOverlaps {
@@ -209,6 +222,9 @@ pub struct StoreWrite {
     pub write_record: Option<(String, String)>,
     /// Overlaps to add or replace (by id) in the same transaction.
     pub overlaps: Vec<StoredOverlap>,
+    /// The write's entry in the workspace's write log, when it changed a
+    /// file.
+    pub logged: Option<LoggedWrite>,
 }
 
 /// An open store database.
@@ -289,7 +305,10 @@ impl Store {
             if version < 1 {
                 tx.execute_batch(SCHEMA).map_err(schema_error)?;
             }
-            tx.execute_batch(overlaps::SCHEMA).map_err(schema_error)?;
+            if version < 2 {
+                tx.execute_batch(overlaps::SCHEMA).map_err(schema_error)?;
+            }
+            tx.execute_batch(write_log::SCHEMA).map_err(schema_error)?;
             tx.pragma_update(None, "user_version", SCHEMA_VERSION)
                 .map_err(schema_error)?;
         }
@@ -467,6 +486,9 @@ fn commit_batch(conn: &mut Connection, writes: &[StoreWrite]) -> rusqlite::Resul
                 insert_chunk.execute(params![write.doc_id, write.chunk])?;
             }
             overlaps::upsert(&tx, &write.overlaps)?;
+            if let Some(logged) = &write.logged {
+                write_log::insert(&tx, logged)?;
+            }
 
             if let Some((write_id, reply)) = &write.write_record {
                 let inserted = insert_record.execute(params![write_id, reply])?;

@@ -394,3 +394,49 @@ async fn invalid_utf8_text_closes_with_reason() {
         .expect("connect again");
     other.read("a.txt").await.expect("read after the bad frame");
 }
+
+#[tokio::test]
+async fn sequence_counts_writes_across_files() {
+    let sandbox = Sandbox::with_files(&[("a.txt", b"a\n"), ("b.txt", b"b\n")]);
+    let server = sandbox.start();
+    let mut client = Client::connect(&server.url, "agent-a")
+        .await
+        .expect("connect");
+    let start = client.call(json!({"type": "list"})).await.expect("list")["seq"].clone();
+    assert_eq!(start, json!(0), "an import logs no write");
+
+    let a = client.version("a.txt").await.expect("a");
+    let first = client
+        .write_text("a.txt", &a, "a\n1\n")
+        .await
+        .expect("write a");
+    assert_eq!(first["seq"], json!(1));
+    let b = client.version("b.txt").await.expect("b");
+    let second = client
+        .write_text("b.txt", &b, "b\n2\n")
+        .await
+        .expect("write b");
+    assert_eq!(second["seq"], json!(2), "the number is shared by all files");
+    let same = client
+        .write_text("b.txt", &second["version"], "b\n2\n")
+        .await
+        .expect("write nothing new");
+    assert_eq!(
+        same["seq"],
+        json!(2),
+        "a write that changes nothing takes no number"
+    );
+    let created = client
+        .call(json!({"type": "create", "path": "c.txt", "text": "c\n"}))
+        .await
+        .expect("create");
+    assert_eq!(created["seq"], json!(3));
+
+    assert!(server.stop(), "the server stops cleanly");
+    let server = sandbox.start();
+    let mut client = Client::connect(&server.url, "agent-a")
+        .await
+        .expect("reconnect");
+    let listed = client.call(json!({"type": "list"})).await.expect("list");
+    assert_eq!(listed["seq"], json!(3), "the number survives a restart");
+}
