@@ -249,17 +249,19 @@ fn open_uses_wal_journal() -> TestResult {
 }
 
 #[test]
-fn version_one_store_gains_overlaps() -> TestResult {
+fn version_one_store_gains_new_tables() -> TestResult {
     let dir = tempfile::tempdir()?;
     Store::open(dir.path())?.commit(&[write("doc", b"kept")])?;
 
-    // Put the database back to the first schema, which had no overlaps.
+    // Put the database back to the first schema, which had no overlaps and
+    // no write log.
     let old = Connection::open(dir.path().join(STORE_DB_FILE))?;
-    old.execute_batch("DROP TABLE overlaps; PRAGMA user_version = 1;")?;
+    old.execute_batch("DROP TABLE overlaps; DROP TABLE write_log; PRAGMA user_version = 1;")?;
     drop(old);
 
     let store = Store::open(dir.path())?;
     assert_eq!(store.load_document("doc")?, Some(b"kept".to_vec()));
     assert_eq!(store.overlaps(None, None)?, Vec::new());
+    assert_eq!(store.last_seq()?, 0);
     Ok(())
 }
