@@ -6,7 +6,7 @@ use std::error::Error;
 use std::fs;
 
 use rusqlite::Connection;
-use weft_engine::store::{STORE_DB_FILE, Store, StoreError, StoreWrite, StoredOverlap};
+use weft_engine::store::{LoggedWrite, STORE_DB_FILE, Store, StoreError, StoreWrite, StoredOverlap};
 
 type TestResult = Result<(), Box<dyn Error>>;
 
@@ -263,5 +263,28 @@ fn version_one_store_gains_new_tables() -> TestResult {
     assert_eq!(store.load_document("doc")?, Some(b"kept".to_vec()));
     assert_eq!(store.overlaps(None, None)?, Vec::new());
     assert_eq!(store.last_seq()?, 0);
+    Ok(())
+}
+
+#[test]
+fn write_log_lists_writes_after_number() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let mut store = Store::open(dir.path())?;
+    for (seq, path) in [(1, "a.rs"), (2, "b.rs"), (3, "a.rs")] {
+        let mut batch = write("doc", b"change");
+        batch.logged = Some(LoggedWrite {
+            seq,
+            doc_id: "doc".into(),
+            path: path.into(),
+            agent: "agent-a".into(),
+            summary: "{}".into(),
+        });
+        store.commit(&[batch])?;
+    }
+
+    assert_eq!(store.last_seq()?, 3);
+    let after_one: Vec<u64> = store.writes_since(1)?.iter().map(|w| w.seq).collect();
+    assert_eq!(after_one, [2, 3]);
+    assert_eq!(store.writes_since(3)?, Vec::new());
     Ok(())
 }
