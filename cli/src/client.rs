@@ -71,6 +71,8 @@ pub struct Client {
     workspace: Option<String>,
     /// The server's limit for one file, in bytes, from the hello reply.
     max_file_bytes: Option<usize>,
+    /// The workspace sequence number sent as `since` with each write.
+    since: Option<u64>,
 }
 
 impl Client {
@@ -102,6 +104,7 @@ impl Client {
             closed: false,
             workspace: None,
             max_file_bytes: None,
+            since: None,
         })
     }
 
@@ -227,6 +230,12 @@ impl Client {
         Ok(())
     }
 
+    /// Sets the workspace sequence number that writes carry as `since`:
+    /// the last one at which the caller had seen every file.
+    pub fn set_since(&mut self, seq: u64) {
+        self.since = Some(seq);
+    }
+
     /// The server's limit for one file in bytes, from its hello reply.
     pub fn max_file_bytes(&self) -> Option<usize> {
         self.max_file_bytes
@@ -236,11 +245,6 @@ impl Client {
     /// (`None` before hello, or from a server that sends none).
     pub fn workspace(&self) -> Option<&str> {
         self.workspace.as_deref()
-    }
-
-    /// Lists every file of the workspace.
-    pub async fn list(&mut self) -> Result<Vec<FileEntry>> {
-        Ok(self.listing().await?.files)
     }
 
     /// Lists the workspace's files and the paths it deleted.
@@ -271,6 +275,9 @@ impl Client {
         fields.insert("write_id".into(), Value::from(write.write_id));
         if let Some(executable) = write.executable {
             fields.insert("executable".into(), Value::from(executable));
+        }
+        if let Some(since) = self.since {
+            fields.insert("since".into(), Value::from(since));
         }
         let kind = match write.base {
             Some(base) => {

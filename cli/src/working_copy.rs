@@ -50,6 +50,11 @@ pub struct FileState {
 pub struct State {
     /// Tracked files by workspace path.
     pub files: BTreeMap<String, FileState>,
+    /// The workspace sequence number of the last sync that brought every
+    /// file up to date: writes the server numbered above it are ones this
+    /// copy has not seen, in any file. Sent as `since` with each write.
+    #[serde(default)]
+    pub seq: u64,
 }
 
 /// An opened working copy.

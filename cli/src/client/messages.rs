@@ -28,6 +28,9 @@ pub struct Listing {
     /// Paths the workspace deleted or renamed away.
     #[serde(default)]
     pub deleted: Vec<String>,
+    /// The workspace sequence number when the list was read.
+    #[serde(default)]
+    pub seq: u64,
 }
 
 /// The reply of `read`, `write`, `create` and `splice`: a file's content at

@@ -52,7 +52,9 @@ pub async fn run(args: CloneArgs) -> Result<()> {
     // Connects before creating the folder, so a wrong URL or token leaves
     // nothing behind.
     let mut client = connect(&connection).await?;
-    let server = server_files(client.list().await?);
+    let listing = client.listing().await?;
+    let listed_seq = listing.seq;
+    let server = server_files(listing.files);
 
     fs::create_dir_all(&args.dir)
         .with_context(|| format!("failed to create {}", args.dir.display()))?;
@@ -74,6 +76,10 @@ pub async fn run(args: CloneArgs) -> Result<()> {
     };
     let quiet: &[&str] = if args.json { &[] } else { &["added"] };
     let report = apply_steps(&mut syncer, &steps, args.json, quiet).await?;
+    if report.failed == 0 {
+        syncer.state.seq = listed_seq;
+        working_copy.save_state(&syncer.state)?;
+    }
 
     if args.json {
         output::json(&json!({

@@ -61,6 +61,8 @@ pub async fn run(args: SyncArgs) -> Result<()> {
     check_workspace(&working_copy, &client, &connection.server)?;
     let listing = client.listing().await?;
     let deleted_on_server: BTreeSet<String> = listing.deleted.iter().cloned().collect();
+    let listed_seq = listing.seq;
+    client.set_since(state.seq);
     let server = server_files(listing.files);
     let mut local = tree::scan(&root)?;
 
@@ -101,7 +103,15 @@ pub async fn run(args: SyncArgs) -> Result<()> {
             agent: &connection.agent,
             state,
         };
-        apply_steps(&mut syncer, &steps, args.json, &[]).await?
+        let report = apply_steps(&mut syncer, &steps, args.json, &[]).await?;
+
+        // Every file is now up to date with the server as listed, so the
+        // copy has seen every write numbered up to the listing's number.
+        if report.failed == 0 && failures.is_empty() {
+            syncer.state.seq = listed_seq;
+            working_copy.save_state(&syncer.state)?;
+        }
+        report
     };
     let failed = failures.len() + report.failed;
     if failed > 0 && args.dry_run {

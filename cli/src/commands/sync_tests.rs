@@ -125,7 +125,7 @@ impl Fixture {
     async fn plan(&self) -> Result<Vec<Step>> {
         let state = self.state()?;
         let mut client = self.connect(AGENT).await?;
-        let server = server_files(client.list().await?);
+        let server = server_files(client.listing().await?.files);
         let local = tree::scan(&self.root)?;
         Ok(plan(&local, &state.files, &server))
     }
@@ -220,7 +220,7 @@ impl Fixture {
     }
 
     async fn server_listing(&self) -> Result<Vec<FileEntry>> {
-        self.connect(OTHER_AGENT).await?.list().await
+        Ok(self.connect(OTHER_AGENT).await?.listing().await?.files)
     }
 
     fn state(&self) -> Result<State> {
@@ -762,7 +762,7 @@ async fn remote_error_keeps_code() -> Result<()> {
         !client.is_closed(),
         "an error reply leaves the connection open"
     );
-    client.list().await?;
+    client.listing().await?;
     drop(client);
     fixture.stop().await
 }
