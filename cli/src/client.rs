@@ -71,6 +71,8 @@ pub struct Client {
     workspace: Option<String>,
     /// The server's limit for one file, in bytes, from the hello reply.
     max_file_bytes: Option<usize>,
+    /// The server's limit for one message, in bytes, from the hello reply.
+    max_message_bytes: Option<usize>,
     /// The workspace sequence number sent as `since` with each write.
     since: Option<u64>,
 }
@@ -104,6 +106,7 @@ impl Client {
             closed: false,
             workspace: None,
             max_file_bytes: None,
+            max_message_bytes: None,
             since: None,
         })
     }
@@ -223,10 +226,14 @@ impl Client {
             .get("workspace")
             .and_then(Value::as_str)
             .map(str::to_owned);
-        self.max_file_bytes = result
-            .pointer("/limits/max_file_bytes")
-            .and_then(Value::as_u64)
-            .and_then(|limit| usize::try_from(limit).ok());
+        let limit = |name: &str| {
+            result
+                .pointer(&format!("/limits/{name}"))
+                .and_then(Value::as_u64)
+                .and_then(|limit| usize::try_from(limit).ok())
+        };
+        self.max_file_bytes = limit("max_file_bytes");
+        self.max_message_bytes = limit("max_message_bytes");
         Ok(())
     }
 
@@ -234,6 +241,11 @@ impl Client {
     /// the last one at which the caller had seen every file.
     pub fn set_since(&mut self, seq: u64) {
         self.since = Some(seq);
+    }
+
+    /// The server's limit for one message in bytes, from its hello reply.
+    pub fn max_message_bytes(&self) -> Option<usize> {
+        self.max_message_bytes
     }
 
     /// The server's limit for one file in bytes, from its hello reply.

@@ -18,6 +18,10 @@
 //! - [`workspace`]: the index, the documents and the store together, for
 //!   offline use (import, export).
 //! - [`import`], [`export`]: folders on disk in and out.
+//! - [`syntax`]: definitions in source code (tree-sitter outlines) and the
+//!   merge findings that need them, such as a changed signature and a new
+//!   call.
+//! - [`structured`]: key-level findings for JSON, TOML, YAML and lock files.
 //!
 //! The engine has no networking and no command-line parsing; the sync server
 //! and the `weft` binary build on it.
@@ -36,5 +40,7 @@ pub mod merge;
 pub mod overlap;
 pub mod path;
 pub mod store;
+pub mod structured;
+pub mod syntax;
 pub mod version;
 pub mod workspace;

@@ -15,6 +15,7 @@ use weft_engine::store::{LoggedWrite, StoreWrite};
 use weft_engine::version::Version;
 
 use crate::documents::{DocTask, Edit, WriteJob, document_error};
+use crate::cross_file;
 use crate::overlap::{self, WriteContext};
 use crate::protocol::{ProtocolError, content_fields};
 
@@ -81,12 +82,19 @@ impl DocTask {
         if let Some((other, message)) = &job.file_overlap {
             opened.push(context.delete_edit(other, message));
         }
-        let changed = match (&previous_content, &outcome.content) {
-            (Ok(FileContent::Text { text: before, .. }), FileContent::Text { text: after, .. }) => {
-                changed_lines(before, after)
-            }
-            _ => Vec::new(),
+        let (changed, summary) = match (&previous_content, &outcome.content) {
+            (Ok(FileContent::Text { text: before, .. }), FileContent::Text { text: after, .. }) => (
+                changed_lines(before, after),
+                cross_file::summarize(&job.path, before, after),
+            ),
+            _ => (Vec::new(), json!({})),
         };
+        if let (Some(since), Some(_)) = (job.since, &outcome.chunk) {
+            match self.store.writes_since(since).await {
+                Ok(unseen) => opened.extend(cross_file::definition_uses(&context, &summary, &unseen)),
+                Err(err) => tracing::warn!(error = %err, "reading the write log failed; skipping cross-file overlaps"),
+            }
+        }
         let resolved: Vec<Value> = earlier
             .into_iter()
             .filter(|record| overlap::resolves(record, &job.meta.agent, doc, &job.base, &changed))
@@ -109,13 +117,7 @@ impl DocTask {
             doc_id: self.doc_id.clone(),
             path: job.path.to_string(),
             agent: job.meta.agent.clone(),
-            summary: json!({
-                "changed_lines": changed
-                    .iter()
-                    .map(|range| [range.start, range.end])
-                    .collect::<Vec<_>>(),
-            })
-            .to_string(),
+            summary: summary.to_string(),
         });
         let mut result = write_result(&job, &outcome.version, &outcome.content, &opened);
         result.insert("seq".into(), json!(seq));

@@ -60,6 +60,9 @@ pub struct WriteJob {
     /// writer's base: that agent and what happened, for a `delete-edit`
     /// overlap.
     pub file_overlap: Option<(String, String)>,
+    /// The workspace sequence number at which the writer last synced: the
+    /// logged writes above it are concurrent with this one.
+    pub since: Option<u64>,
 }
 
 /// A read's result.

@@ -358,6 +358,7 @@ impl Session {
             executable,
             created,
             file_overlap,
+            since: request.opt_count("since")?.map(|seq| seq as u64),
         };
         let mut result = self.shared.documents.write(&entry.doc_id, job).await?;
         self.update_entry(&entry, executable, result.get("kind"), meta)
@@ -402,6 +403,7 @@ impl Session {
             executable: entry.executable,
             created: false,
             file_overlap: None,
+            since: request.opt_count("since")?.map(|seq| seq as u64),
         };
         let result = self.shared.documents.write(&entry.doc_id, job).await?;
         Ok(Value::Object(result))

@@ -10,6 +10,8 @@
 //! - [`documents`]: one task per open file document.
 //! - [`doc_write`]: a document task's writes, previews and overlap
 //!   acknowledgements.
+//! - [`cross_file`]: definition-use overlaps between writes to different
+//!   files.
 //! - [`overlap`]: overlap records: opened by writes, stored, resolved.
 //! - [`overlap_requests`]: listing and acknowledging overlaps, previewing a
 //!   write.
@@ -22,6 +24,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod cross_file;
 pub mod doc_write;
 pub mod documents;
 pub mod handler;

@@ -119,6 +119,21 @@ impl WriteContext<'_> {
         self.file_level(&[other.to_owned()], message)
     }
 
+    /// Builds the `definition-use` record between this write and `other`'s
+    /// concurrent write to `other_path`.
+    pub fn cross_file(&self, other: &str, other_path: &str, message: &str) -> Value {
+        let agents = [other.to_owned(), self.writer.to_owned()];
+        self.record(
+            &agents,
+            json!({
+                "kind": "definition-use",
+                "severity": "medium",
+                "other_path": other_path,
+                "message": message,
+            }),
+        )
+    }
+
     /// Builds the `delete-edit` record of a file-level overlap between `others`
     /// and the writer.
     pub fn file_level(&self, others: &[String], message: &str) -> Value {

@@ -105,6 +105,7 @@ impl Session {
             executable: executable.unwrap_or(entry.executable),
             created: false,
             file_overlap: None,
+            since: request.opt_count("since")?.map(|seq| seq as u64),
         };
         let result = self.shared.documents.preview(&entry.doc_id, job).await?;
         Ok(Value::Object(result))

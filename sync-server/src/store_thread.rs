@@ -13,7 +13,7 @@ use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
 
 use tokio::sync::oneshot;
-use weft_engine::store::{Store, StoreWrite, StoredOverlap};
+use weft_engine::store::{LoggedWrite, Store, StoreWrite, StoredOverlap};
 
 /// How many waiting commit requests one transaction takes at most.
 const MAX_BATCH: usize = 256;
@@ -47,6 +47,10 @@ enum Job {
     Overlap {
         id: String,
         reply: oneshot::Sender<Result<Option<StoredOverlap>, StoreFailed>>,
+    },
+    WritesSince {
+        seq: u64,
+        reply: oneshot::Sender<Result<Vec<LoggedWrite>, StoreFailed>>,
     },
 }
 
@@ -122,6 +126,13 @@ impl StoreHandle {
         wait.await.map_err(|_| stopped())?
     }
 
+    /// Reads the logged writes numbered above `seq`.
+    pub async fn writes_since(&self, seq: u64) -> Result<Vec<LoggedWrite>, StoreFailed> {
+        let (reply, wait) = oneshot::channel();
+        self.send(Job::WritesSince { seq, reply })?;
+        wait.await.map_err(|_| stopped())?
+    }
+
     /// Reads one overlap by id.
     pub async fn overlap(&self, id: &str) -> Result<Option<StoredOverlap>, StoreFailed> {
         let (reply, wait) = oneshot::channel();
@@ -190,6 +201,13 @@ fn run(mut store: Store, jobs: mpsc::Receiver<Job>) {
                     commit_batch(&mut store, &mut batch, &mut waiting);
                     let result = store
                         .overlaps(doc_id.as_deref(), None)
+                        .map_err(|err| StoreFailed(err.to_string()));
+                    let _ = reply.send(result);
+                }
+                Job::WritesSince { seq, reply } => {
+                    commit_batch(&mut store, &mut batch, &mut waiting);
+                    let result = store
+                        .writes_since(seq)
                         .map_err(|err| StoreFailed(err.to_string()));
                     let _ = reply.send(result);
                 }

@@ -270,6 +270,15 @@ impl Payload {
         }
     }
 
+    /// The size in bytes of the content as it appears in a JSON message:
+    /// the escaped string, or the base64 text.
+    pub fn encoded_len(&self) -> usize {
+        match self {
+            Payload::Text(text) => serde_json::to_string(text).map_or(text.len(), |json| json.len()),
+            Payload::Bytes(bytes) => bytes.len().div_ceil(3) * 4,
+        }
+    }
+
     /// Inserts the `text` or `data` field into a request.
     pub(super) fn insert_into(&self, fields: &mut Map<String, Value>) {
         match self {

@@ -218,6 +218,21 @@ impl Syncer<'_> {
         }
         let sent = local.summary();
         let payload = Payload::from_bytes(local.bytes);
+
+        // JSON escaping can make a text several times its size on disk (a
+        // control character takes six bytes), and a message over the
+        // server's limit closes the connection for every later file.
+        if let Some(limit) = self.client.max_message_bytes() {
+            let encoded = payload.encoded_len();
+            if encoded + MESSAGE_OVERHEAD > limit {
+                anyhow::bail!(
+                    "\"{path}\" takes {encoded} bytes as a JSON message, over the server's message \
+                     limit of {limit} bytes (escaping control characters, quotes and backslashes makes \
+                     it larger than on disk); it was not sent. Keep it out of the workspace (add it to \
+                     .gitignore)"
+                );
+            }
+        }
         let reply = self
             .write(path, base.as_deref(), &payload, sent.executable)
             .await?;
@@ -350,3 +365,6 @@ impl Syncer<'_> {
             .context("failed to record sync progress")
     }
 }
+
+/// Room left in a message for the fields around a write's content.
+const MESSAGE_OVERHEAD: usize = 64 * 1024;

@@ -5,7 +5,7 @@
 use std::ops::Range;
 
 use crate::diff::{
-    Hunk, LineInterner, diff_hunks, dominant_line_ending, split_lines, unchanged_pairs,
+    Hunk, LineInterner, diff_hunks, dominant_line_ending, slide_hunks, split_lines, unchanged_pairs,
 };
 
 /// One side of a three-way merge.
@@ -95,7 +95,9 @@ impl<'a> SideDiff<'a> {
         interner: &mut LineInterner<'a>,
     ) -> Self {
         let ids = line_ids(interner, &lines);
-        let mut hunks = diff_hunks(base_ids, &ids);
+        // Hunks sit where git's diff puts them, so that both sides place an
+        // addition they share at the same base line.
+        let mut hunks = slide_hunks(base_ids, &ids, &diff_hunks(base_ids, &ids));
 
         // Lines compare with a line ending added to an unterminated last
         // line, so that appending lines after it is an insertion. Every other

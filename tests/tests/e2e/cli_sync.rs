@@ -300,6 +300,10 @@ fn oversized_file_fails_alone() {
     // Over the server's 8 MiB file limit, and over its 16 MiB message
     // limit once base64-encoded.
     fs::write(copy.join("big.bin"), vec![0u8; 13 << 20]).expect("write big");
+    // Under the file limit on disk, but six times larger as JSON, because
+    // every control character is escaped as \u0001.
+    let control_line = [vec![1u8; 1023], b"\n".to_vec()].concat();
+    fs::write(copy.join("ctrl.txt"), control_line.repeat(4096)).expect("write ctrl");
     fs::write(copy.join("small.txt"), "one\ntwo\n").expect("edit small");
     let output = weft_e2e::run_weft(&copy, &["sync"]);
 
@@ -310,5 +314,6 @@ fn oversized_file_fails_alone() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(printed.contains("over the server's limit"), "{printed}");
+    assert!(printed.contains("over the server's message limit"), "{printed}");
     assert!(printed.contains("sent    small.txt"), "the other file still syncs: {printed}");
 }

@@ -13,3 +13,4 @@ mod overlaps_cli;
 mod protocol;
 mod renames;
 mod retries;
+mod syntax_overlaps;
