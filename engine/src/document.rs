@@ -26,7 +26,7 @@ use crate::change::ChangeMeta;
 use crate::content::{FileContent, FileKind};
 use crate::diff::splices;
 use crate::line_endings::adopt_line_endings;
-use crate::overlap::{TextOverlap, merge_file};
+use crate::overlap::{TextOverlap, merge_file_at};
 use crate::version::Version;
 
 const KIND: &str = "kind";
@@ -219,20 +219,25 @@ impl FileDoc {
     /// A byte-order mark in the written content sets the attribute; its
     /// absence leaves the attribute as it is. Bytes, and any change of kind,
     /// replace the content: the last write wins.
+    ///
+    /// `path` names the file's type for the overlaps that depend on it (code
+    /// definitions, structured keys, lock files).
     pub fn write(
         &mut self,
+        path: &str,
         base: &Version,
         incoming: &FileContent,
         actor: ActorId,
         meta: &ChangeMeta,
     ) -> Result<WriteOutcome, DocumentError> {
-        self.write_inner(base, incoming, true, actor, meta)
+        self.write_inner(path, base, incoming, true, actor, meta)
     }
 
     /// Applies a splice made at `base`, merged like a write of the base text
     /// with the splice applied.
     pub fn splice(
         &mut self,
+        path: &str,
         base: &Version,
         edit: &SpliceEdit,
         actor: ActorId,
@@ -282,7 +287,7 @@ impl FileDoc {
             },
             None => FileContent::Text { text: spliced, bom },
         };
-        self.write_inner(base, &incoming, false, actor, meta)
+        self.write_inner(path, base, &incoming, false, actor, meta)
     }
 
     /// The document's changes, newest first.
@@ -309,11 +314,12 @@ impl FileDoc {
     /// make, without changing the document.
     pub fn preview(
         &self,
+        path: &str,
         base: &Version,
         incoming: &FileContent,
         writer: &str,
     ) -> Result<PlannedWrite, DocumentError> {
-        self.plan(base, incoming, true, writer)
+        self.plan(path, base, incoming, true, writer)
     }
 
     /// Whether the history up to `heads` contains every change of
@@ -333,6 +339,7 @@ impl FileDoc {
 
     fn plan(
         &self,
+        path: &str,
         base: &Version,
         incoming: &FileContent,
         adopt_endings: bool,
@@ -378,7 +385,7 @@ impl FileDoc {
         // An empty base means the writer created the file that the document
         // already holds: both sides added it.
         let base_text = (!base.is_empty()).then_some(base_text);
-        let outcome = merge_file(base_text, current_text, &written);
+        let outcome = merge_file_at(path, base_text, current_text, &written);
         let overlap_agents = outcome
             .overlaps
             .iter()
@@ -403,13 +410,14 @@ impl FileDoc {
 
     fn write_inner(
         &mut self,
+        path: &str,
         base: &Version,
         incoming: &FileContent,
         adopt_endings: bool,
         actor: ActorId,
         meta: &ChangeMeta,
     ) -> Result<WriteOutcome, DocumentError> {
-        let planned = self.plan(base, incoming, adopt_endings, &meta.agent)?;
+        let planned = self.plan(path, base, incoming, adopt_endings, &meta.agent)?;
         let current = self.content()?;
         let old_heads = self.doc.get_heads();
         self.doc.set_actor(actor);

@@ -30,6 +30,7 @@ mod lines;
 mod markers;
 #[cfg(test)]
 mod tests;
+mod typed;
 
 use std::fmt;
 use std::ops::Range;
@@ -40,6 +41,7 @@ use crate::merge::{ConflictDetail, LineRange, MergeDetail, Side, merge_texts};
 use lines::LineIndex;
 
 pub use adjacent::MAX_ADJACENT_GAP;
+pub use typed::merge_file_at;
 
 /// The kind of an overlap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -56,6 +58,20 @@ pub enum OverlapKind {
     AddAdd,
     /// Both sides changed a file that is not text.
     Binary,
+    /// Both sides changed the same function, method, class or other
+    /// definition, at lines apart.
+    SameSymbol,
+    /// One side changed the signature of, renamed or removed a definition
+    /// that the other side's change uses.
+    DefinitionUse,
+    /// The merged text defines the same name, import or key twice where
+    /// the base had it at most once.
+    DuplicateDefinition,
+    /// Both sides changed the value of the same key of a JSON, TOML or YAML
+    /// file differently.
+    SameKey,
+    /// Both sides changed a lock file, which its tool must write again.
+    Regenerate,
 }
 
 impl OverlapKind {
@@ -68,7 +84,29 @@ impl OverlapKind {
             OverlapKind::DeleteEdit => "delete-edit",
             OverlapKind::AddAdd => "add-add",
             OverlapKind::Binary => "binary",
+            OverlapKind::SameSymbol => "same-symbol",
+            OverlapKind::DefinitionUse => "definition-use",
+            OverlapKind::DuplicateDefinition => "duplicate-definition",
+            OverlapKind::SameKey => "same-key",
+            OverlapKind::Regenerate => "regenerate",
         }
+    }
+
+    /// Parses a kind's name in reports.
+    pub fn from_name(name: &str) -> Option<OverlapKind> {
+        let kinds = [
+            OverlapKind::SameLines,
+            OverlapKind::Adjacent,
+            OverlapKind::DeleteEdit,
+            OverlapKind::AddAdd,
+            OverlapKind::Binary,
+            OverlapKind::SameSymbol,
+            OverlapKind::DefinitionUse,
+            OverlapKind::DuplicateDefinition,
+            OverlapKind::SameKey,
+            OverlapKind::Regenerate,
+        ];
+        kinds.into_iter().find(|kind| kind.as_str() == name)
     }
 
     /// Returns the severity of every overlap of this kind: low for
@@ -76,10 +114,14 @@ impl OverlapKind {
     pub fn severity(self) -> Severity {
         match self {
             OverlapKind::Adjacent => Severity::Low,
+            OverlapKind::SameSymbol | OverlapKind::DefinitionUse => Severity::Medium,
             OverlapKind::SameLines
             | OverlapKind::DeleteEdit
             | OverlapKind::AddAdd
-            | OverlapKind::Binary => Severity::High,
+            | OverlapKind::Binary
+            | OverlapKind::DuplicateDefinition
+            | OverlapKind::SameKey
+            | OverlapKind::Regenerate => Severity::High,
         }
     }
 }
@@ -141,6 +183,10 @@ pub struct TextOverlap {
     /// against the base.
     #[serde(rename = "incoming")]
     pub incoming_hunk: String,
+    /// What the overlap is about, for the kinds that need words (a
+    /// definition's name, a key, the tool that writes a lock file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
 }
 
 /// A merged text and its overlaps.
@@ -250,6 +296,7 @@ fn analyze(base: Option<&str>, current: &str, incoming: &str) -> Analysis {
         let merged = index.line_span(&text, adjacent.merged.clone());
         regions.push(Region {
             overlap: TextOverlap {
+                message: None,
                 kind: OverlapKind::Adjacent,
                 severity: OverlapKind::Adjacent.severity(),
                 base_lines: LineRange::from_indices(&adjacent.base),
@@ -291,6 +338,7 @@ fn analyze_added(current: &str, incoming: &str) -> Analysis {
     let nothing = 0..0;
     // With an empty base each side is one insertion at the start.
     let overlap = TextOverlap {
+        message: None,
         kind: OverlapKind::AddAdd,
         severity: OverlapKind::AddAdd.severity(),
         base_lines: LineRange::from_indices(&nothing),
@@ -337,6 +385,7 @@ fn conflict_region(
     };
     Region {
         overlap: TextOverlap {
+            message: None,
             kind,
             severity: kind.severity(),
             base_lines: conflict.conflict.base_lines,

@@ -17,7 +17,9 @@ use serde_json::{Value, json};
 use weft_engine::diff::changed_lines;
 use weft_engine::path::WorkspacePath;
 use weft_engine::store::LoggedWrite;
-use weft_engine::syntax::{DefinitionChange, changed_definitions, language_for_path, referenced_names};
+use weft_engine::syntax::{
+    DefinitionChange, changed_definitions, language_for_path, referenced_names,
+};
 
 use crate::overlap::WriteContext;
 
@@ -115,7 +117,13 @@ impl Names {
         let references = summary
             .get("references")
             .and_then(Value::as_array)
-            .map(|items| items.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
             .unwrap_or_default();
         Names {
             definitions,

@@ -14,8 +14,8 @@ use weft_engine::path::WorkspacePath;
 use weft_engine::store::{LoggedWrite, StoreWrite};
 use weft_engine::version::Version;
 
-use crate::documents::{DocTask, Edit, WriteJob, document_error};
 use crate::cross_file;
+use crate::documents::{DocTask, Edit, WriteJob, document_error};
 use crate::overlap::{self, WriteContext};
 use crate::protocol::{ProtocolError, content_fields};
 
@@ -57,8 +57,20 @@ impl DocTask {
         let previous_content = doc.content();
 
         let outcome = match &job.edit {
-            Edit::Whole(content) => doc.write(&job.base, content, job.actor.clone(), &job.meta),
-            Edit::Splice(edit) => doc.splice(&job.base, edit, job.actor.clone(), &job.meta),
+            Edit::Whole(content) => doc.write(
+                job.path.as_str(),
+                &job.base,
+                content,
+                job.actor.clone(),
+                &job.meta,
+            ),
+            Edit::Splice(edit) => doc.splice(
+                job.path.as_str(),
+                &job.base,
+                edit,
+                job.actor.clone(),
+                &job.meta,
+            ),
         };
         let outcome = match outcome {
             Ok(outcome) => outcome,
@@ -83,16 +95,22 @@ impl DocTask {
             opened.push(context.delete_edit(other, message));
         }
         let (changed, summary) = match (&previous_content, &outcome.content) {
-            (Ok(FileContent::Text { text: before, .. }), FileContent::Text { text: after, .. }) => (
-                changed_lines(before, after),
-                cross_file::summarize(&job.path, before, after),
-            ),
+            (Ok(FileContent::Text { text: before, .. }), FileContent::Text { text: after, .. }) => {
+                (
+                    changed_lines(before, after),
+                    cross_file::summarize(&job.path, before, after),
+                )
+            }
             _ => (Vec::new(), json!({})),
         };
         if let (Some(since), Some(_)) = (job.since, &outcome.chunk) {
             match self.store.writes_since(since).await {
-                Ok(unseen) => opened.extend(cross_file::definition_uses(&context, &summary, &unseen)),
-                Err(err) => tracing::warn!(error = %err, "reading the write log failed; skipping cross-file overlaps"),
+                Ok(unseen) => {
+                    opened.extend(cross_file::definition_uses(&context, &summary, &unseen))
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, "reading the write log failed; skipping cross-file overlaps")
+                }
             }
         }
         let resolved: Vec<Value> = earlier
@@ -268,7 +286,7 @@ pub(crate) fn preview(
         ));
     };
     let planned = doc
-        .preview(&job.base, content, &job.meta.agent)
+        .preview(job.path.as_str(), &job.base, content, &job.meta.agent)
         .map_err(document_error)?;
     let previous = doc.version();
     let context = WriteContext {

@@ -29,7 +29,7 @@ use weft_engine::content::FileContent;
 use weft_engine::line_endings::adopt_line_endings;
 use weft_engine::merge::LineRange;
 use weft_engine::overlap::{
-    FileMerge, OverlapKind, Severity, TextOverlap, merge_file, merge_file_marked,
+    FileMerge, OverlapKind, Severity, TextOverlap, merge_file, merge_file_at, merge_file_marked,
 };
 
 /// Exit code of a failed merge, as `git merge-file` exits on an error.
@@ -132,7 +132,7 @@ fn merge_files(args: &MergeFileArgs) -> Result<usize> {
     let label_refs = labels
         .as_ref()
         .map(|labels| (labels[0].as_str(), labels[1].as_str(), labels[2].as_str()));
-    let mut merged = merge_contents(current, base, other, label_refs);
+    let mut merged = merge_contents(current, base, other, label_refs, args.path.as_deref());
     for overlap in &mut merged.overlaps {
         overlap.path.clone_from(&args.path);
     }
@@ -204,11 +204,16 @@ impl From<TextOverlap> for Overlap {
 
 /// Merges OTHER into CURRENT from BASE as described in the module
 /// documentation, with conflict markers labelled `labels` when given.
+///
+/// `path` names the file's type for the overlaps that depend on it (code
+/// definitions, structured keys, lock files); with markers they are not
+/// added, because the marked text is not code any more.
 fn merge_contents(
     current: FileContent,
     base: FileContent,
     other: FileContent,
     labels: Option<(&str, &str, &str)>,
+    path: Option<&str>,
 ) -> MergedFile {
     let current_bytes = current.to_bytes();
     let (
@@ -230,9 +235,10 @@ fn merge_contents(
 
     let base_text = (!base_text.is_empty()).then_some(base_text.as_str());
     let written = adopt_line_endings(base_text.unwrap_or(""), other_text);
-    let FileMerge { text, overlaps } = match labels {
-        Some(labels) => merge_file_marked(base_text, &current_text, &written, labels),
-        None => merge_file(base_text, &current_text, &written),
+    let FileMerge { text, overlaps } = match (labels, path) {
+        (Some(labels), _) => merge_file_marked(base_text, &current_text, &written, labels),
+        (None, Some(path)) => merge_file_at(path, base_text, &current_text, &written),
+        (None, None) => merge_file(base_text, &current_text, &written),
     };
     let bytes = FileContent::Text {
         text,
@@ -340,7 +346,7 @@ mod tests {
     }
 
     fn merge(current: &[u8], base: &[u8], other: &[u8]) -> MergedFile {
-        merge_contents(content(current), content(base), content(other), None)
+        merge_contents(content(current), content(base), content(other), None, None)
     }
 
     fn kinds(merged: &MergedFile) -> Vec<OverlapKind> {
@@ -445,6 +451,7 @@ mod tests {
             content(b"b\n"),
             content(b"X\n"),
             Some(("ours", "base", "theirs")),
+            None,
         );
         assert_eq!(
             merged.bytes,

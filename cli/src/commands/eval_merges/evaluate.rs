@@ -72,7 +72,12 @@ impl Outcome {
 pub fn evaluate(scenario: &Scenario) -> Result<Outcome> {
     let git = git_merge::merge(&scenario.base, &scenario.ours, &scenario.theirs)
         .with_context(|| format!("failed to merge scenario {} with git", scenario.name))?;
-    let weft = weft_merge::merge(&scenario.base, &scenario.ours, &scenario.theirs);
+    let weft = weft_merge::merge(
+        &scenario.base,
+        &scenario.ours,
+        &scenario.theirs,
+        scenario.path.as_deref(),
+    );
 
     let regions: Vec<LineRange> = git.regions.iter().map(|region| region.base_lines).collect();
     let high: Vec<Overlap> = weft

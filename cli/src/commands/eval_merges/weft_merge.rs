@@ -2,7 +2,7 @@
 //! overlaps it reports, reduced to what the figures need.
 
 use weft_engine::merge::LineRange;
-use weft_engine::overlap::merge_file;
+use weft_engine::overlap::{merge_file, merge_file_at};
 
 /// Overlap kinds in report order, as [`weft_engine::overlap::OverlapKind::as_str`]
 /// names them.
@@ -45,8 +45,14 @@ pub struct WeftMerge {
 
 /// Merges `theirs` (incoming) into `ours` (current) from `base` with
 /// [`merge_file`].
-pub fn merge(base: &str, ours: &str, theirs: &str) -> WeftMerge {
-    let merged = merge_file(Some(base), ours, theirs);
+///
+/// With the scenario's original `path`, the overlaps that depend on the
+/// file's type (definitions in code, keys in structured files) are added.
+pub fn merge(base: &str, ours: &str, theirs: &str, path: Option<&str>) -> WeftMerge {
+    let merged = match path {
+        Some(path) => merge_file_at(path, Some(base), ours, theirs),
+        None => merge_file(Some(base), ours, theirs),
+    };
     let overlaps = merged
         .overlaps
         .iter()
