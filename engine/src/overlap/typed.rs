@@ -16,7 +16,9 @@ use super::{FileMerge, OverlapKind, TextOverlap, merge_file};
 ///
 /// Cost: each language-aware check parses the three texts and the merged
 /// text once with tree-sitter, so a write costs time in proportion to the
-/// file's size.
+/// file's size (about 14 µs per line on 2 cores, `docs/benchmarks.md`).
+/// NOTE: nothing is parsed incrementally or cached per version yet, so
+/// every write to a large file parses all of it again.
 pub fn merge_file_at(path: &str, base: Option<&str>, current: &str, incoming: &str) -> FileMerge {
     let mut merge = merge_file(base, current, incoming);
     let Some(base) = base else {
