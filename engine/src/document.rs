@@ -26,6 +26,7 @@ use crate::change::ChangeMeta;
 use crate::content::{FileContent, FileKind};
 use crate::diff::splices;
 use crate::line_endings::adopt_line_endings;
+use crate::merge::LineRange;
 use crate::overlap::{TextOverlap, merge_file_at};
 use crate::version::Version;
 
@@ -337,6 +338,57 @@ impl FileDoc {
         ancestor.heads().iter().all(|hash| !unseen.contains(hash))
     }
 
+    /// Anchors `lines` (1-based, inclusive) of the current text with two
+    /// Automerge cursors, on the first character of the first line and the
+    /// last character of the last line, so the range can be found again
+    /// after edits above or inside it. Returns the cursors as strings, or
+    /// `None` for a file kept as bytes or an empty range.
+    pub fn anchor_lines(&self, lines: LineRange) -> Option<(String, String)> {
+        let FileContent::Text { text, .. } = self.content().ok()? else {
+            return None;
+        };
+        if lines.end < lines.start {
+            return None;
+        }
+        let starts = line_starts(&text);
+        let start = *starts.get(lines.start.checked_sub(1)?)?;
+        let end = starts
+            .get(lines.end)
+            .copied()
+            .unwrap_or(text.chars().count())
+            .checked_sub(1)?;
+        let (_, obj) = self.doc.get(ROOT, TEXT).ok()??;
+        let start = self.doc.get_cursor(&obj, start, None).ok()?;
+        let end = self.doc.get_cursor(&obj, end, None).ok()?;
+        Some((start.to_string(), end.to_string()))
+    }
+
+    /// Finds the lines that [`FileDoc::anchor_lines`] anchored, in the text
+    /// at `version`. Returns `None` when the cursors do not parse or the
+    /// text is gone.
+    pub fn anchored_lines(&self, anchors: (&str, &str), version: &Version) -> Option<LineRange> {
+        let FileContent::Text { text, .. } = self.content_at(version).ok()? else {
+            return None;
+        };
+        let (_, obj) = self.doc.get_at(ROOT, TEXT, version.heads()).ok()??;
+        let position = |cursor: &str| {
+            let cursor = automerge::Cursor::try_from(cursor).ok()?;
+            self.doc
+                .get_cursor_position(&obj, &cursor, Some(version.heads()))
+                .ok()
+        };
+        let start = position(anchors.0)?;
+        let end = position(anchors.1)?;
+        let starts = line_starts(&text);
+        let line_of = |char_offset: usize| starts.partition_point(|&start| start <= char_offset);
+        let start_line = line_of(start).max(1);
+        let end_line = line_of(end).max(start_line);
+        Some(LineRange {
+            start: start_line,
+            end: end_line,
+        })
+    }
+
     fn plan(
         &self,
         path: &str,
@@ -616,4 +668,16 @@ fn current_side_lines(hunk: &str) -> Option<std::ops::Range<usize>> {
     }
     let first = start.checked_sub(1)?;
     Some(first..first + count)
+}
+
+/// The code point offset where each line of `text` starts, then the
+/// length of the text.
+fn line_starts(text: &str) -> Vec<usize> {
+    let mut starts = vec![0];
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        offset += line.chars().count();
+        starts.push(offset);
+    }
+    starts
 }

@@ -10,6 +10,7 @@ use serde_json::{Map, Value, json};
 use weft_engine::content::FileContent;
 use weft_engine::diff::changed_lines;
 use weft_engine::document::FileDoc;
+use weft_engine::merge::LineRange;
 use weft_engine::path::WorkspacePath;
 use weft_engine::store::{LoggedWrite, StoreWrite};
 use weft_engine::version::Version;
@@ -115,7 +116,9 @@ impl DocTask {
         }
         let resolved: Vec<Value> = earlier
             .into_iter()
-            .filter(|record| overlap::resolves(record, &job.meta.agent, doc, &job.base, &changed))
+            .filter(|record| {
+                overlap::resolves(record, &job.meta.agent, doc, &job.base, &previous, &changed)
+            })
             .map(|mut record| {
                 record["state"] = json!("resolved");
                 record["resolved_by"] = json!(job.meta.agent);
@@ -137,6 +140,19 @@ impl DocTask {
             agent: job.meta.agent.clone(),
             summary: summary.to_string(),
         });
+        // Anchor each region in the merged text, so that a later write can
+        // find it after others insert or delete lines above it.
+        for record in &mut opened {
+            let lines = record.get("merged_lines").and_then(|lines| {
+                Some(LineRange {
+                    start: usize::try_from(lines.get("start")?.as_u64()?).ok()?,
+                    end: usize::try_from(lines.get("end")?.as_u64()?).ok()?,
+                })
+            });
+            if let Some((start, end)) = lines.and_then(|lines| doc.anchor_lines(lines)) {
+                record["anchors"] = json!([start, end]);
+            }
+        }
         let mut result = write_result(&job, &outcome.version, &outcome.content, &opened);
         result.insert("seq".into(), json!(seq));
         let write_record = record_key.map(|key| (key, Value::Object(result.clone()).to_string()));

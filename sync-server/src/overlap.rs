@@ -198,6 +198,7 @@ pub fn resolves(
     writer: &str,
     doc: &FileDoc,
     base: &Version,
+    previous: &Version,
     changed: &[LineRange],
 ) -> bool {
     let open = matches!(text_field(record, "state"), "open" | "acknowledged");
@@ -222,8 +223,21 @@ pub fn resolves(
         // later write of the file that saw the result.
         return !changed.is_empty();
     };
-    let start = region.get("start").and_then(Value::as_u64).unwrap_or(0) as usize;
-    let end = region.get("end").and_then(Value::as_u64).unwrap_or(0) as usize;
+
+    // The region's lines in the text before this write: where its anchors
+    // moved with later edits, or the lines as first reported.
+    let anchored = record
+        .get("anchors")
+        .and_then(Value::as_array)
+        .and_then(|anchors| Some((anchors.first()?.as_str()?, anchors.get(1)?.as_str()?)))
+        .and_then(|anchors| doc.anchored_lines(anchors, previous));
+    let (start, end) = match anchored {
+        Some(lines) => (lines.start, lines.end),
+        None => (
+            region.get("start").and_then(Value::as_u64).unwrap_or(0) as usize,
+            region.get("end").and_then(Value::as_u64).unwrap_or(0) as usize,
+        ),
+    };
     // An empty range (an insertion point) counts as its one line, so a
     // write at the point of a same-point insertion touches it.
     let region_end = end.max(start);

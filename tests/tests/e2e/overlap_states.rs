@@ -319,3 +319,86 @@ async fn overlap_names_agent_of_its_hunk() {
         "only the agent whose hunk it is, then the writer"
     );
 }
+
+/// Opens a same-lines overlap on line 5 of a 20-line file between agent-a
+/// and agent-b; returns the three clients and the overlap's id.
+async fn overlap_on_line_five(url: &str) -> (Client, Client, Client, String) {
+    let mut a = Client::connect(url, "agent-a").await.expect("connect a");
+    let mut b = Client::connect(url, "agent-b").await.expect("connect b");
+    let c = Client::connect(url, "agent-c").await.expect("connect c");
+    let text: String = (1..=20).map(|n| format!("{n}\n")).collect();
+    let base = a.version("n.txt").await.expect("read");
+    a.write_text("n.txt", &base, &text.replace("\n5\n", "\n5a\n"))
+        .await
+        .expect("a writes");
+    let reply = b
+        .write_text("n.txt", &base, &text.replace("\n5\n", "\n5b\n"))
+        .await
+        .expect("b writes");
+    let id = overlaps_of(&reply)[0]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    (a, b, c, id)
+}
+
+async fn state_of(client: &mut Client, id: &str) -> Value {
+    list(client, true)
+        .await
+        .into_iter()
+        .find(|record| record["id"] == id)
+        .expect("the overlap is listed")["state"]
+        .clone()
+}
+
+#[tokio::test]
+async fn region_follows_lines_inserted_above() {
+    let text: String = (1..=20).map(|n| format!("{n}\n")).collect();
+    let sandbox = Sandbox::with_files(&[("n.txt", text.as_bytes())]);
+    let server = sandbox.start();
+    let (mut a, _b, mut c, id) = overlap_on_line_five(&server.url).await;
+
+    // c inserts a line at the top; the region is now lines 6-7.
+    let merged = c.read("n.txt").await.expect("read");
+    let shifted = format!("x\n{}", merged["text"].as_str().expect("text"));
+    c.write_text("n.txt", &merged["version"], &shifted)
+        .await
+        .expect("c writes");
+
+    // a keeps its own version of the line, from the newest text.
+    let newest = a.read("n.txt").await.expect("read");
+    let fixed = newest["text"].as_str().expect("text").replace("5b\n", "");
+    a.write_text("n.txt", &newest["version"], &fixed)
+        .await
+        .expect("a fixes");
+    assert_eq!(state_of(&mut a, &id).await, json!("resolved"));
+}
+
+#[tokio::test]
+async fn region_follows_lines_deleted_above() {
+    let text: String = (1..=20).map(|n| format!("{n}\n")).collect();
+    let sandbox = Sandbox::with_files(&[("n.txt", text.as_bytes())]);
+    let server = sandbox.start();
+    let (mut a, _b, mut c, id) = overlap_on_line_five(&server.url).await;
+
+    // c deletes lines 1-3; the region is now lines 2-3.
+    let merged = c.read("n.txt").await.expect("read");
+    let shorter = merged["text"]
+        .as_str()
+        .expect("text")
+        .replacen("1\n2\n3\n", "", 1);
+    c.write_text("n.txt", &merged["version"], &shorter)
+        .await
+        .expect("c writes");
+
+    // a edits what is now line 5 (it was line 8), outside the region.
+    let newest = a.read("n.txt").await.expect("read");
+    let elsewhere = newest["text"]
+        .as_str()
+        .expect("text")
+        .replace("\n8\n", "\n8 edited\n");
+    a.write_text("n.txt", &newest["version"], &elsewhere)
+        .await
+        .expect("a edits");
+    assert_eq!(state_of(&mut a, &id).await, json!("open"));
+}
