@@ -310,11 +310,18 @@ impl Client {
     }
 
     /// Removes `path` from the workspace.
-    pub async fn delete(&mut self, path: &str) -> Result<()> {
-        self.request("delete", json!({ "path": path }))
+    ///
+    /// With `base`, the version the caller last had, the server keeps a file
+    /// that other agents changed since and says so: the reply then has
+    /// `"kept": true` and the `delete-edit` overlap.
+    pub async fn delete(&mut self, path: &str, base: Option<&[String]>) -> Result<Value> {
+        let mut fields = json!({ "path": path });
+        if let Some(base) = base {
+            fields["base"] = Value::from(base.to_vec());
+        }
+        self.request("delete", fields)
             .await
-            .with_context(|| format!("deleting \"{path}\" on the server failed"))?;
-        Ok(())
+            .with_context(|| format!("deleting \"{path}\" on the server failed"))
     }
 }
 

@@ -274,7 +274,9 @@ impl Payload {
     /// the escaped string, or the base64 text.
     pub fn encoded_len(&self) -> usize {
         match self {
-            Payload::Text(text) => serde_json::to_string(text).map_or(text.len(), |json| json.len()),
+            Payload::Text(text) => {
+                serde_json::to_string(text).map_or(text.len(), |json| json.len())
+            }
             Payload::Bytes(bytes) => bytes.len().div_ceil(3) * 4,
         }
     }

@@ -161,11 +161,19 @@ impl Syncer<'_> {
         match step.action {
             Action::Add => self.download(&path, None, "added").await,
             Action::Update => self.download(&path, recorded_local, "updated").await,
-            Action::Restore => self.download(&path, None, "restored").await,
+            // The server keeps a file changed since the base and records
+            // the delete-edit overlap, so the other agent learns of it too.
+            Action::Restore => {
+                let base = recorded.map(|file| file.base);
+                self.delete_remote(&path, base.as_deref()).await
+            }
             Action::DeleteLocal => self.delete_local(&path, recorded_local),
             Action::Send => self.send(&path, recorded.map(|file| file.base)).await,
             Action::Create => self.send(&path, None).await,
-            Action::DeleteRemote => self.delete_remote(&path).await,
+            Action::DeleteRemote => {
+                let base = recorded.map(|file| file.base);
+                self.delete_remote(&path, base.as_deref()).await
+            }
             Action::Forget => {
                 self.forget(&path)?;
                 Ok(None)
@@ -318,18 +326,36 @@ impl Syncer<'_> {
         Ok(Some(Outcome::new(path.as_str(), "deleted")))
     }
 
-    /// Deletes the file on the server, unless it came back locally.
-    // NOTE: the delete request carries no base, so a change another agent
-    // makes between the list and this delete is deleted with the file (its
-    // history stays on the server).
-    async fn delete_remote(&mut self, path: &WorkspacePath) -> Result<Option<Outcome>> {
+    /// Deletes the file on the server, unless it came back locally. The
+    /// delete carries the file's base: when another agent changed the file
+    /// since, the server keeps it with a `delete-edit` overlap, and the
+    /// server's version is brought back here.
+    async fn delete_remote(
+        &mut self,
+        path: &WorkspacePath,
+        base: Option<&[String]>,
+    ) -> Result<Option<Outcome>> {
         if self.local_summary(path)?.is_some() {
             // Recreated since the scan: the next sync sends it.
             return Ok(None);
         }
-        match self.client.delete(path.as_str()).await {
-            Err(error) if remote_code(&error) == Some("not_found") => {}
-            other => other?,
+        let reply = match self.client.delete(path.as_str(), base).await {
+            Err(error) if remote_code(&error) == Some("not_found") => None,
+            other => Some(other?),
+        };
+        let kept = reply.as_ref().is_some_and(|reply| {
+            reply.get("kept").and_then(serde_json::Value::as_bool) == Some(true)
+        });
+        if kept {
+            let overlaps = reply
+                .and_then(|reply| reply.get("overlaps").cloned())
+                .and_then(|overlaps| serde_json::from_value::<Vec<Overlap>>(overlaps).ok())
+                .unwrap_or_default();
+            let restored = self.download(path, None, "restored").await?;
+            return Ok(restored.map(|outcome| Outcome {
+                overlaps,
+                ..outcome
+            }));
         }
         self.forget(path)?;
         Ok(Some(Outcome::new(path.as_str(), "removed")))

@@ -200,7 +200,11 @@ impl Fixture {
 
     /// Deletes `path` on the server as `agent-b`.
     async fn other_delete(&self, path: &str) -> Result<()> {
-        self.connect(OTHER_AGENT).await?.delete(path).await
+        self.connect(OTHER_AGENT)
+            .await?
+            .delete(path, None)
+            .await
+            .map(drop)
     }
 
     /// Reads `path` from the server, or returns `None` when the server has

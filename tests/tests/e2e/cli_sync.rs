@@ -295,7 +295,18 @@ fn oversized_file_fails_alone() {
     let server = ServerProcess::start(&repo, &temp.path().join("store"));
     let top = temp.path();
     let copy = top.join("copy");
-    run_weft_ok(top, &["clone", &server.url, copy.to_str().expect("utf-8"), "--agent", "a", "--token", TOKEN]);
+    run_weft_ok(
+        top,
+        &[
+            "clone",
+            &server.url,
+            copy.to_str().expect("utf-8"),
+            "--agent",
+            "a",
+            "--token",
+            TOKEN,
+        ],
+    );
 
     // Over the server's 8 MiB file limit, and over its 16 MiB message
     // limit once base64-encoded.
@@ -307,13 +318,75 @@ fn oversized_file_fails_alone() {
     fs::write(copy.join("small.txt"), "one\ntwo\n").expect("edit small");
     let output = weft_e2e::run_weft(&copy, &["sync"]);
 
-    assert!(!output.status.success(), "a file that cannot be sent fails the sync");
+    assert!(
+        !output.status.success(),
+        "a file that cannot be sent fails the sync"
+    );
     let printed = format!(
         "{}{}",
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(printed.contains("over the server's limit"), "{printed}");
-    assert!(printed.contains("over the server's message limit"), "{printed}");
-    assert!(printed.contains("sent    small.txt"), "the other file still syncs: {printed}");
+    assert!(
+        printed.contains("over the server's message limit"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("sent    small.txt"),
+        "the other file still syncs: {printed}"
+    );
+}
+
+#[test]
+fn delete_after_foreign_edit_is_reported() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    let repo = temp.path().join("repo");
+    fs::create_dir_all(&repo).expect("repo dir");
+    fs::write(repo.join("del.txt"), "one\n").expect("write");
+    let server = ServerProcess::start(&repo, &temp.path().join("store"));
+    let top = temp.path();
+    let a = top.join("a");
+    let b = top.join("b");
+    run_weft_ok(
+        top,
+        &[
+            "clone",
+            &server.url,
+            a.to_str().expect("utf-8"),
+            "--agent",
+            "a",
+            "--token",
+            TOKEN,
+        ],
+    );
+    run_weft_ok(
+        top,
+        &[
+            "clone",
+            &server.url,
+            b.to_str().expect("utf-8"),
+            "--agent",
+            "b",
+            "--token",
+            TOKEN,
+        ],
+    );
+
+    fs::write(b.join("del.txt"), "one\ntwo\n").expect("b edits");
+    run_weft_ok(&b, &["sync"]);
+    fs::remove_file(a.join("del.txt")).expect("a deletes");
+    let output = run_weft_ok(&a, &["sync"]);
+
+    assert!(output.contains("restored del.txt"), "{output}");
+    assert!(output.contains("delete-edit"), "a hears why: {output}");
+    assert_eq!(
+        fs::read_to_string(a.join("del.txt")).expect("back"),
+        "one\ntwo\n"
+    );
+    let listed = run_weft_ok(&b, &["overlaps"]);
+    assert!(
+        listed.contains("delete-edit"),
+        "b hears of a's delete: {listed}"
+    );
 }
