@@ -368,26 +368,30 @@ pub(crate) fn diff_hunks<T: PartialEq>(old: &[T], new: &[T]) -> Vec<Hunk> {
 }
 
 /// Maximum number of one-line slides that [`slide_hunks`] makes per item of
-/// the two sequences. Sliding rarely needs more than a few per hunk, and the
-/// limit keeps a pathological input (long runs of repeated lines) linear.
+/// the two sequences, which keeps its work linear in the input size even for
+/// long runs of repeated lines.
 const MAX_SLIDES_PER_ITEM: usize = 8;
 
 /// Moves each ambiguous hunk of `hunks` (a diff of `old` to `new`) to the
-/// place `git diff` and `git merge-file` put it, so that a merge sees the
-/// same hunks as git.
+/// place where git's xdiff puts it, so that a merge works on the same hunks
+/// as `git merge-file`.
 ///
 /// An insertion or deletion is ambiguous when its lines can slide up or down
 /// over equal lines. The rules are those of `xdl_change_compact` in git's
-/// xdiff (git 2.47, without the indent heuristic, which `git merge-file`
-/// does not use): each run of deleted old items, then each run of inserted
-/// new items, slides as far down as it can, joining any run it meets, and
-/// then slides back up to the lowest position where it lines up with a
-/// changed run of the other sequence, if it passed one. The result is the
-/// same set of edits placed differently, ascending and apart like the input.
+/// `xdiff/xdiffi.c`, without its optional indent heuristic: each run of
+/// deleted old items, then each run of inserted new items, slides as far
+/// down as it can, joining any run it meets, and then slides back up to the
+/// lowest position where it lines up with a changed run of the other
+/// sequence, if it passed one. The result is the same set of edits placed
+/// differently, ascending and apart like the input.
 ///
 /// The number of slides is limited to [`MAX_SLIDES_PER_ITEM`] per item. Past
 /// the limit the remaining runs keep their places, so the result depends
 /// only on the inputs.
+///
+/// NOTE: git's own Myers diff can pick other lines as unchanged than
+/// similar's does (for example which of two blank lines a deletion keeps).
+/// Sliding cannot reconcile that, so a few hunks still differ from git's.
 pub(crate) fn slide_hunks<T: PartialEq>(old: &[T], new: &[T], hunks: &[Hunk]) -> Vec<Hunk> {
     let mut old_changed = vec![false; old.len()];
     let mut new_changed = vec![false; new.len()];
@@ -397,8 +401,8 @@ pub(crate) fn slide_hunks<T: PartialEq>(old: &[T], new: &[T], hunks: &[Hunk]) ->
     }
 
     let mut budget = (old.len() + new.len()).saturating_mul(MAX_SLIDES_PER_ITEM);
-    compact_changes(old, &mut old_changed, &mut new_changed, &mut budget);
-    compact_changes(new, &mut new_changed, &mut old_changed, &mut budget);
+    compact_changes(old, &mut old_changed, &new_changed, &mut budget);
+    compact_changes(new, &mut new_changed, &old_changed, &mut budget);
     hunks_from_changes(&old_changed, &new_changed)
 }
 
@@ -724,5 +728,45 @@ mod tests {
         );
         assert_eq!(dominant_line_ending(&["a\r\n", "b\n"]), None);
         assert_eq!(dominant_line_ending(&["a"]), None);
+    }
+
+    fn hunk(old: Range<usize>, new: Range<usize>) -> Hunk {
+        Hunk { old, new }
+    }
+
+    #[test]
+    fn slide_moves_deletion_down() {
+        let old = ["a", "b", "a", "b", "c"];
+        let new = ["a", "b", "c"];
+        let slid = slide_hunks(&old, &new, &[hunk(0..2, 0..0)]);
+        assert_eq!(slid, [hunk(2..4, 2..2)]);
+    }
+
+    #[test]
+    fn slide_moves_insertion_down() {
+        let old = ["}", "", "}"];
+        let new = ["}", "", "}", "", "}"];
+        let slid = slide_hunks(&old, &new, &[hunk(1..1, 1..3)]);
+        assert_eq!(slid, [hunk(3..3, 3..5)]);
+    }
+
+    #[test]
+    fn slide_keeps_replacement_aligned() {
+        // Deleting "a b" alone would slide down to "b a", but here the
+        // deletion lines up with the inserted "c", so it stays.
+        let old = ["a", "b", "a"];
+        let new = ["c", "a"];
+        let slid = slide_hunks(&old, &new, &[hunk(0..2, 0..1)]);
+        assert_eq!(slid, [hunk(0..2, 0..1)]);
+        let deleted = slide_hunks(&old, &["a"], &[hunk(0..2, 0..0)]);
+        assert_eq!(deleted, [hunk(1..3, 1..1)]);
+    }
+
+    #[test]
+    fn slide_joins_runs_it_meets() {
+        let old = ["a", "a", "b"];
+        let new = ["a"];
+        let slid = slide_hunks(&old, &new, &[hunk(0..1, 0..0), hunk(2..3, 1..1)]);
+        assert_eq!(slid, [hunk(1..3, 1..1)]);
     }
 }

@@ -203,6 +203,20 @@ fn same_point_inserts_keep_current_first() {
 }
 
 #[test]
+fn same_appended_function_appears_once() {
+    // A plain Myers diff can put one side's addition before the blank line
+    // and the other side's after it, and then the merge keeps it twice.
+    // Sliding both to git's place makes them one identical hunk.
+    let base = "fn a() {\n    aa();\n}\n\nfn b() {\n    bb();\n}\n";
+    let added = "\nfn e() {\n    ee();\n}\n";
+    let current = format!("{base}{added}");
+    let incoming = current.replace("aa();", "aa(1);");
+    let outcome = merge_texts(base, &current, &incoming);
+    assert_eq!(outcome.text, incoming);
+    assert!(outcome.conflicts.is_empty(), "{:#?}", outcome.conflicts);
+}
+
+#[test]
 fn appends_after_missing_final_newline_stay_apart() {
     let outcome = merge_texts("a\nb", "a\nb\nc", "a\nb\nd");
     assert_eq!(outcome.text, "a\nb\nc\nd");

@@ -156,6 +156,33 @@ fn imports_added_at_same_place() {
 }
 
 #[test]
+fn contained_edits_reported_as_adjacent() {
+    // git merge-file conflicts on each of these. weft takes the side whose
+    // change contains the other's and must still point at the region.
+    let cases = [
+        ("a\njob1\njob2\nz\n", "a\nz\n", "a\njob2\nz\n", 2, 3),
+        ("a\njob1\njob2\nz\n", "a\njob2\nz\n", "a\nz\n", 2, 3),
+        (
+            "let v = f(a);\n",
+            "let v = g(a, b);\n",
+            "let v = g(a);\n",
+            1,
+            1,
+        ),
+    ];
+    for (base, current, incoming, start, end) in cases {
+        let merge = merge_file(Some(base), current, incoming);
+        let overlap = single(&merge);
+        assert_eq!(
+            overlap.kind,
+            OverlapKind::Adjacent,
+            "{current:?} {incoming:?}"
+        );
+        assert_eq!(overlap.base_lines, LineRange { start, end }, "{current:?}");
+    }
+}
+
+#[test]
 fn field_and_constructor_edited_nearby() {
     let current = CONFIG_RS.replace(
         "    pub store: PathBuf,\n",

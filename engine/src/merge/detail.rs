@@ -132,26 +132,3 @@ impl<'a> MergeDetail<'a> {
         self.input.base_text(range.clone())
     }
 }
-
-#[cfg(test)]
-mod scratch_debug {
-    #[test]
-    fn scratch_print_hunks() {
-        let Ok(dir) = std::env::var("SCRATCH_DIR") else { return };
-        let read = |name: &str| std::fs::read_to_string(format!("{dir}/{name}")).unwrap();
-        let (base, ours, theirs) = (read("base"), read("ours"), read("theirs"));
-        let detail = super::MergeDetail::new(&base, &ours, &theirs);
-        let lo: usize = std::env::var("SCRATCH_LO").map(|v| v.parse().unwrap()).unwrap_or(0);
-        let hi: usize = std::env::var("SCRATCH_HI").map(|v| v.parse().unwrap()).unwrap_or(usize::MAX);
-        for side in [super::Side::Current, super::Side::Incoming] {
-            for (i, h) in detail.hunks(side).iter().enumerate() {
-                if h.old.end + 1 >= lo && h.old.start <= hi {
-                    eprintln!("{side:?} #{i} old {:?} new {:?}", h.old, h.new);
-                }
-            }
-        }
-        for c in detail.conflicts() {
-            eprintln!("conflict {:?} {:?}", c.base, c.members);
-        }
-    }
-}
