@@ -186,6 +186,9 @@ struct Overlap {
     merged_lines: Option<LineRange>,
     current: Option<String>,
     incoming: Option<String>,
+    /// What a code or key overlap is about.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<String>,
 }
 
 impl From<TextOverlap> for Overlap {
@@ -198,6 +201,7 @@ impl From<TextOverlap> for Overlap {
             merged_lines: Some(overlap.merged_lines),
             current: Some(overlap.current_hunk),
             incoming: Some(overlap.incoming_hunk),
+            message: overlap.message,
         }
     }
 }
@@ -272,6 +276,7 @@ fn merge_bytes(current: Vec<u8>, base: Vec<u8>, other: Vec<u8>) -> MergedFile {
             merged_lines: None,
             current: None,
             incoming: None,
+            message: None,
         }]
     };
     MergedFile {
@@ -308,6 +313,10 @@ fn overlap_line(overlap: &Overlap) -> String {
     match overlap.merged_lines {
         Some(lines) => line.push_str(&format!(" lines {}-{}", lines.start, lines.end)),
         None => line.push_str(" both sides changed a file that is not UTF-8 text; kept CURRENT"),
+    }
+    if let Some(message) = &overlap.message {
+        line.push_str(": ");
+        line.push_str(message);
     }
     line
 }
