@@ -31,15 +31,22 @@ fn bench_merge(c: &mut Criterion) {
                 &format!("impl Item{last} {{\n    pub fn get(&self) -> u32"),
                 &format!("impl Item{last} {{\n    pub fn get(&self, scale: u32) -> u32"),
             )
-            .replace(&format!("self.value + {last}\n"), &format!("self.value * {last}\n"));
+            .replace(
+                &format!("self.value + {last}\n"),
+                &format!("self.value * {last}\n"),
+            );
         let lines = base.lines().count();
 
         group.bench_with_input(BenchmarkId::new("text", lines), &lines, |bench, _| {
             bench.iter(|| merge_file(Some(&base), &current, &incoming));
         });
-        group.bench_with_input(BenchmarkId::new("with_syntax", lines), &lines, |bench, _| {
-            bench.iter(|| merge_file_at("src/items.rs", Some(&base), &current, &incoming));
-        });
+        group.bench_with_input(
+            BenchmarkId::new("with_syntax", lines),
+            &lines,
+            |bench, _| {
+                bench.iter(|| merge_file_at("src/items.rs", Some(&base), &current, &incoming));
+            },
+        );
     }
     group.finish();
 }

@@ -260,7 +260,11 @@ mod tests {
         let meta = ChangeMeta::now("test", "");
         let (mut index, _) = WorkspaceIndex::create(ActorId::random(), &meta).expect("create");
         index
-            .put_entries(&[entry("lf.txt", "d1"), entry("src/lib.rs", "d2")], ActorId::random(), &meta)
+            .put_entries(
+                &[entry("lf.txt", "d1"), entry("src/lib.rs", "d2")],
+                ActorId::random(),
+                &meta,
+            )
             .expect("put");
         let clash = |path: &str| {
             index

@@ -444,11 +444,23 @@ mod tests {
 
     #[test]
     fn git_and_store_folders_are_reserved() {
-        for path in [".git/config", "sub/.git/HEAD", "a/.GIT/x", ".weft/token", ".WEFT/weft.db"] {
+        for path in [
+            ".git/config",
+            "sub/.git/HEAD",
+            "a/.GIT/x",
+            ".weft/token",
+            ".WEFT/weft.db",
+        ] {
             let error = WorkspacePath::new(path).expect_err(path);
-            assert!(matches!(error, PathError::Reserved { .. }), "{path}: {error:?}");
+            assert!(
+                matches!(error, PathError::Reserved { .. }),
+                "{path}: {error:?}"
+            );
         }
-        assert!(WorkspacePath::new("docs/.weft/notes").is_ok(), "only a top-level .weft is the store");
+        assert!(
+            WorkspacePath::new("docs/.weft/notes").is_ok(),
+            "only a top-level .weft is the store"
+        );
         assert!(WorkspacePath::new(".gitignore").is_ok());
     }
 
@@ -456,7 +468,10 @@ mod tests {
     fn overlong_component_rejected() {
         let long = "x".repeat(MAX_COMPONENT_BYTES + 1);
         let error = WorkspacePath::new(&format!("dir/{long}")).expect_err("too long");
-        assert!(matches!(error, PathError::ComponentTooLong { .. }), "{error:?}");
+        assert!(
+            matches!(error, PathError::ComponentTooLong { .. }),
+            "{error:?}"
+        );
         assert!(WorkspacePath::new(&"y".repeat(MAX_COMPONENT_BYTES)).is_ok());
     }
 }

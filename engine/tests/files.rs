@@ -382,7 +382,11 @@ fn export_rejects_git_and_skipped_writes() -> TestResult {
     let root = dir.path();
 
     // Paths inside .git (in any case) or the store cannot even be named.
-    for reserved in [".git/hooks/post-checkout", "sub/.GIT/config", ".weft/weft.db"] {
+    for reserved in [
+        ".git/hooks/post-checkout",
+        "sub/.GIT/config",
+        ".weft/weft.db",
+    ] {
         let error = WorkspacePath::new(reserved).expect_err("reserved path");
         assert!(matches!(error, PathError::Reserved { .. }), "{error:?}");
     }

@@ -6,7 +6,9 @@ use std::error::Error;
 use std::fs;
 
 use rusqlite::Connection;
-use weft_engine::store::{LoggedWrite, STORE_DB_FILE, Store, StoreError, StoreWrite, StoredOverlap};
+use weft_engine::store::{
+    LoggedWrite, STORE_DB_FILE, Store, StoreError, StoreWrite, StoredOverlap,
+};
 
 type TestResult = Result<(), Box<dyn Error>>;
 

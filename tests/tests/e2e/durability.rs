@@ -273,7 +273,10 @@ async fn reimport_keeps_text_once() {
     let kept = fs::read_to_string(edited.join("main.rs")).expect("main.rs");
     assert_eq!(kept, local_edit, "the local edit stays in the file");
     let untouched = fs::read_to_string(synced.join("main.rs")).expect("main.rs");
-    assert_eq!(untouched, "fn main() {}\n", "the unedited copy keeps its file");
+    assert_eq!(
+        untouched, "fn main() {}\n",
+        "the unedited copy keeps its file"
+    );
     let mut client = Client::connect(url, "reader").await.expect("connect");
     let read = client.read("main.rs").await.expect("read");
     assert_eq!(
@@ -281,7 +284,6 @@ async fn reimport_keeps_text_once() {
         json!("fn main() {}\n"),
         "the refused syncs changed nothing on the server"
     );
-
 }
 
 #[test]
@@ -291,7 +293,18 @@ fn copy_keeps_files_server_never_deleted() {
     let top = sandbox.root();
     let copy = top.join("copy");
     let copy_arg = copy.to_str().expect("UTF-8 temp path");
-    run_weft_ok(top, &["clone", &server.url, copy_arg, "--agent", "agent-c", "--token", TOKEN]);
+    run_weft_ok(
+        top,
+        &[
+            "clone",
+            &server.url,
+            copy_arg,
+            "--agent",
+            "agent-c",
+            "--token",
+            TOKEN,
+        ],
+    );
     assert!(server.stop(), "weft serve exits cleanly on SIGTERM");
 
     // The store is re-created from a folder without extra.txt, and the copy
@@ -310,7 +323,10 @@ fn copy_keeps_files_server_never_deleted() {
         copy.join("extra.txt").exists(),
         "a file the server never deleted stays, got {output}"
     );
-    assert!(output.contains("skipped extra.txt"), "the sync says why: {output}");
+    assert!(
+        output.contains("skipped extra.txt"),
+        "the sync says why: {output}"
+    );
 }
 
 #[test]
