@@ -457,10 +457,10 @@ impl Session {
                 format!("\"{to}\" already exists; delete it first or pick another name"),
             ));
         }
-        if let Some(clash) = self.shared.index.clashing_entry(&to).await? {
-            if clash.path != from {
-                return Err(crate::index_task::clash_error(&to, &clash.path, "to"));
-            }
+        if let Some(clash) = self.shared.index.clashing_entry(&to).await?
+            && clash.path != from
+        {
+            return Err(crate::index_task::clash_error(&to, &clash.path, "to"));
         }
         let moved = IndexEntry {
             path: to.clone(),

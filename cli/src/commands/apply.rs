@@ -215,14 +215,14 @@ impl Syncer<'_> {
             // Removed since the scan, so the next sync handles the deletion.
             return Ok(None);
         };
-        if let Some(limit) = self.client.max_file_bytes() {
-            if local.bytes.len() > limit {
-                anyhow::bail!(
-                    "\"{path}\" is {} bytes, over the server's limit of {limit} bytes for one file; \
+        if let Some(limit) = self.client.max_file_bytes()
+            && local.bytes.len() > limit
+        {
+            anyhow::bail!(
+                "\"{path}\" is {} bytes, over the server's limit of {limit} bytes for one file; \
                      it was not sent. Keep files this large out of the workspace (add them to .gitignore)",
-                    local.bytes.len()
-                );
-            }
+                local.bytes.len()
+            );
         }
         let sent = local.summary();
         let payload = Payload::from_bytes(local.bytes);
