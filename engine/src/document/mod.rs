@@ -26,9 +26,12 @@ use crate::change::ChangeMeta;
 use crate::content::{FileContent, FileKind};
 use crate::diff::splices;
 use crate::line_endings::adopt_line_endings;
-use crate::merge::LineRange;
 use crate::overlap::{TextOverlap, merge_file_at};
+
+mod regions;
+
 use crate::version::Version;
+use regions::current_side_lines;
 
 const KIND: &str = "kind";
 const TEXT: &str = "text";
@@ -338,57 +341,6 @@ impl FileDoc {
         ancestor.heads().iter().all(|hash| !unseen.contains(hash))
     }
 
-    /// Anchors `lines` (1-based, inclusive) of the current text with two
-    /// Automerge cursors, on the first character of the first line and the
-    /// last character of the last line, so the range can be found again
-    /// after edits above or inside it. Returns the cursors as strings, or
-    /// `None` for a file kept as bytes or an empty range.
-    pub fn anchor_lines(&self, lines: LineRange) -> Option<(String, String)> {
-        let FileContent::Text { text, .. } = self.content().ok()? else {
-            return None;
-        };
-        if lines.end < lines.start {
-            return None;
-        }
-        let starts = line_starts(&text);
-        let start = *starts.get(lines.start.checked_sub(1)?)?;
-        let end = starts
-            .get(lines.end)
-            .copied()
-            .unwrap_or(text.chars().count())
-            .checked_sub(1)?;
-        let (_, obj) = self.doc.get(ROOT, TEXT).ok()??;
-        let start = self.doc.get_cursor(&obj, start, None).ok()?;
-        let end = self.doc.get_cursor(&obj, end, None).ok()?;
-        Some((start.to_string(), end.to_string()))
-    }
-
-    /// Finds the lines that [`FileDoc::anchor_lines`] anchored, in the text
-    /// at `version`. Returns `None` when the cursors do not parse or the
-    /// text is gone.
-    pub fn anchored_lines(&self, anchors: (&str, &str), version: &Version) -> Option<LineRange> {
-        let FileContent::Text { text, .. } = self.content_at(version).ok()? else {
-            return None;
-        };
-        let (_, obj) = self.doc.get_at(ROOT, TEXT, version.heads()).ok()??;
-        let position = |cursor: &str| {
-            let cursor = automerge::Cursor::try_from(cursor).ok()?;
-            self.doc
-                .get_cursor_position(&obj, &cursor, Some(version.heads()))
-                .ok()
-        };
-        let start = position(anchors.0)?;
-        let end = position(anchors.1)?;
-        let starts = line_starts(&text);
-        let line_of = |char_offset: usize| starts.partition_point(|&start| start <= char_offset);
-        let start_line = line_of(start).max(1);
-        let end_line = line_of(end).max(start_line);
-        Some(LineRange {
-            start: start_line,
-            end: end_line,
-        })
-    }
-
     fn plan(
         &self,
         path: &str,
@@ -532,51 +484,6 @@ impl FileDoc {
         }
     }
 
-    /// The agents other than `writer` whose changes since `base` inserted
-    /// characters that are now in `lines` of the current text `current`.
-    fn line_authors(
-        &self,
-        base: &Version,
-        current: &str,
-        lines: std::ops::Range<usize>,
-        writer: &str,
-    ) -> Vec<String> {
-        let Ok(Some((_, text_obj))) = self.doc.get(ROOT, TEXT) else {
-            return Vec::new();
-        };
-        let unseen: std::collections::HashMap<ChangeHash, String> = self
-            .doc
-            .get_changes_meta(base.heads())
-            .into_iter()
-            .map(|change| {
-                let agent = ChangeMeta::from_change(change.message.as_deref(), 0).agent;
-                (change.hash, agent)
-            })
-            .collect();
-
-        // Code point offsets of the first and past-the-last line.
-        let mut offsets = Vec::new();
-        let mut chars = 0;
-        offsets.push(0);
-        for line in current.split_inclusive('\n') {
-            chars += line.chars().count();
-            offsets.push(chars);
-        }
-        let start = offsets.get(lines.start).copied().unwrap_or(chars);
-        let end = offsets.get(lines.end).copied().unwrap_or(chars);
-
-        let mut agents: Vec<String> = self
-            .doc
-            .list_range(&text_obj, start..end)
-            .filter_map(|item| self.doc.hash_for_opid(&item.id()))
-            .filter_map(|hash| unseen.get(&hash).cloned())
-            .filter(|agent| agent != writer && !agent.is_empty())
-            .collect();
-        agents.sort();
-        agents.dedup();
-        agents
-    }
-
     /// The agents other than `writer` that made changes `base` had not seen.
     pub fn concurrent_agents(&self, base: &Version, writer: &str) -> Vec<String> {
         let mut agents: Vec<String> = self
@@ -651,33 +558,4 @@ fn char_offset_to_byte(text: &str, chars: usize) -> usize {
     text.char_indices()
         .nth(chars)
         .map_or(text.len(), |(byte, _)| byte)
-}
-
-/// The 0-based current-side line range of a unified hunk, from its header
-/// `@@ -a,b +c,d @@`; `None` when the side has no lines.
-fn current_side_lines(hunk: &str) -> Option<std::ops::Range<usize>> {
-    let header = hunk.lines().next()?;
-    let side = header.split(' ').find(|part| part.starts_with('+'))?;
-    let side = side.trim_start_matches('+');
-    let (start, count) = match side.split_once(',') {
-        Some((start, count)) => (start.parse::<usize>().ok()?, count.parse::<usize>().ok()?),
-        None => (side.parse::<usize>().ok()?, 1),
-    };
-    if count == 0 {
-        return None;
-    }
-    let first = start.checked_sub(1)?;
-    Some(first..first + count)
-}
-
-/// The code point offset where each line of `text` starts, then the
-/// length of the text.
-fn line_starts(text: &str) -> Vec<usize> {
-    let mut starts = vec![0];
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        offset += line.chars().count();
-        starts.push(offset);
-    }
-    starts
 }
