@@ -47,6 +47,25 @@ fn bench_merge(c: &mut Criterion) {
                 bench.iter(|| merge_file_at("src/items.rs", Some(&base), &current, &incoming));
             },
         );
+
+        // A stream of writes: the base and current texts were parsed by
+        // earlier writes and each incoming text is new, as with a real
+        // agent, so only the incoming and merged texts are parsed.
+        let mut round = 0u64;
+        group.bench_with_input(
+            BenchmarkId::new("with_syntax_new_write", lines),
+            &lines,
+            |bench, _| {
+                bench.iter_batched(
+                    || {
+                        round += 1;
+                        format!("{incoming}// write {round}\n")
+                    },
+                    |incoming| merge_file_at("src/items.rs", Some(&base), &current, &incoming),
+                    criterion::BatchSize::SmallInput,
+                );
+            },
+        );
     }
     group.finish();
 }

@@ -12,6 +12,7 @@
 //! full tree-sitter parse, which is linear in the text's size. A parse with
 //! syntax errors still yields the definitions that tree-sitter recovered.
 
+mod cache;
 mod changes;
 mod findings;
 mod go;

@@ -23,18 +23,21 @@ impl<'a> Parsed<'a> {
     /// incompatible grammar) has an empty outline.
     pub(super) fn new(language: Language, text: &'a str) -> Self {
         let table = language.table();
-        let mut parser = Parser::new();
-        let tree = match parser.set_language(&language.grammar()) {
-            Ok(()) => parser.parse(text, None),
-            Err(error) => {
-                tracing::warn!(?language, %error, "tree-sitter grammar rejected");
-                None
-            }
-        };
-        let outline = match &tree {
-            Some(tree) => read_outline(table, tree.root_node(), text),
-            None => Outline::default(),
-        };
+        let (tree, outline) = super::cache::parse_cached(language, text, || {
+            let mut parser = Parser::new();
+            let tree = match parser.set_language(&language.grammar()) {
+                Ok(()) => parser.parse(text, None),
+                Err(error) => {
+                    tracing::warn!(?language, %error, "tree-sitter grammar rejected");
+                    None
+                }
+            };
+            let outline = match &tree {
+                Some(tree) => read_outline(table, tree.root_node(), text),
+                None => Outline::default(),
+            };
+            (tree, outline)
+        });
         Self {
             text,
             table,
