@@ -33,13 +33,13 @@ pub(super) fn parse_cached(
     parse: impl FnOnce() -> (Option<Tree>, Outline),
 ) -> (Option<Tree>, Outline) {
     let key = key(language, text);
-    if let Ok(mut entries) = ENTRIES.lock() {
-        if let Some(index) = entries.iter().position(|(found, _, _)| *found == key) {
-            let entry = entries.remove(index);
-            let hit = (entry.1.clone(), entry.2.clone());
-            entries.insert(0, entry);
-            return hit;
-        }
+    if let Ok(mut entries) = ENTRIES.lock()
+        && let Some(index) = entries.iter().position(|(found, _, _)| *found == key)
+    {
+        let entry = entries.remove(index);
+        let hit = (entry.1.clone(), entry.2.clone());
+        entries.insert(0, entry);
+        return hit;
     }
 
     // Parse outside the lock, so writes to different files parse at once.
