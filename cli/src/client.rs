@@ -312,7 +312,7 @@ impl Client {
     /// Removes `path` from the workspace.
     ///
     /// With `base`, the version the caller last had, the server keeps a file
-    /// that other agents changed since and says so: the reply then has
+    /// that other agents changed since and reports it: the reply then has
     /// `"kept": true` and the `delete-edit` overlap.
     pub async fn delete(&mut self, path: &str, base: Option<&[String]>) -> Result<Value> {
         let mut fields = json!({ "path": path });

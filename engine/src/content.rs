@@ -1,6 +1,6 @@
 //! A file's bytes as the engine keeps them: editable text, or exact bytes.
 //!
-//! A file is text when it is valid UTF-8 and holds no NUL byte. A leading
+//! A file is text when it is valid UTF-8 and contains no NUL byte. A leading
 //! UTF-8 byte-order mark is a file attribute, not text: it is taken off on
 //! import, never counted in offsets, and put back on export, so a tool that
 //! drops the mark and a tool that keeps it write the same text. Every other

@@ -78,7 +78,7 @@ pub enum WorkspaceError {
     Export(#[from] ExportError),
 }
 
-/// What a first import did.
+/// The counts of a first import.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ImportSummary {
     /// Whether the folder was imported now; `false` when the store already
@@ -90,7 +90,7 @@ pub struct ImportSummary {
     pub bytes_files: usize,
 }
 
-/// Imports `root` into `store` unless the store already holds a workspace.
+/// Imports `root` into `store` unless the store already contains a workspace.
 ///
 /// Every document and the index go into one store transaction, so a crash
 /// leaves either no workspace or the whole import.

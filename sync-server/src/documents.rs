@@ -104,7 +104,7 @@ enum Command {
     },
 }
 
-/// A running task's sender, with a number that tells this task apart from
+/// A running task's sender, with a number that distinguishes this task from
 /// an earlier or later task of the same document.
 struct Slot {
     generation: u64,
@@ -183,7 +183,7 @@ impl Documents {
 
     /// Checks a delete based on `base`: when other agents changed the file
     /// since, the delete must not happen, and this stores and returns the
-    /// `delete-edit` overlap that says so.
+    /// `delete-edit` overlap that reports it.
     pub async fn check_delete(
         &self,
         doc_id: &str,
@@ -430,7 +430,7 @@ impl DocTask {
         }
     }
 
-    /// Removes this task from the registry if nobody holds its sender and
+    /// Removes this task from the registry if no other handle to its sender exists and
     /// no request waits; returns whether it did.
     fn try_evict(&self, receiver: &mpsc::Receiver<Command>) -> bool {
         let Ok(mut registry) = self.registry.lock() else {

@@ -28,7 +28,7 @@ use crate::store_thread::StoreHandle;
 /// Longest accepted agent name, in bytes.
 const MAX_AGENT_LEN: usize = 128;
 
-/// What every connection shares.
+/// State that every connection shares.
 #[derive(Clone)]
 pub struct Shared {
     /// The workspace index task.
@@ -217,7 +217,7 @@ impl Session {
             ));
         }
         self.agent = Some(agent.to_owned());
-        tracing::info!(agent, actor = %self.actor, "agent said hello");
+        tracing::info!(agent, actor = %self.actor, "hello received");
         Ok(json!({
             "agent": agent,
             "actor": self.actor.to_hex_string(),
@@ -417,12 +417,12 @@ impl Session {
         // A delete based on a version that other agents changed since is
         // not applied: the file is kept with their edits.
         if let Some(base) = request.opt_version("base")? {
-            let kept = self
+            let raced_edit = self
                 .shared
                 .documents
                 .check_delete(&entry.doc_id, &path, &base, agent)
                 .await?;
-            if let Some(overlap) = kept {
+            if let Some(overlap) = raced_edit {
                 return Ok(json!({ "path": path.as_str(), "kept": true, "overlaps": [overlap] }));
             }
         }
@@ -448,6 +448,8 @@ impl Session {
         if from == to {
             return Ok(json!({ "from": from.as_str(), "to": to.as_str() }));
         }
+
+        // The target must be free, and must not need a file to be a folder.
         if let Some(target) = self.shared.index.get(&to).await?
             && !target.deleted
         {
@@ -462,6 +464,8 @@ impl Session {
         {
             return Err(crate::index_task::clash_error(&to, &clash.path, "to"));
         }
+
+        // The document moves to the new path; the old one stays as deleted.
         let moved = IndexEntry {
             path: to.clone(),
             ..entry.clone()
@@ -475,6 +479,7 @@ impl Session {
             .index
             .put(vec![moved, left], self.actor.clone(), meta)
             .await?;
+
         tracing::info!(agent, from = %from, to = %to, "renamed file");
         Ok(json!({ "from": from.as_str(), "to": to.as_str() }))
     }

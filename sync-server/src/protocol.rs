@@ -18,7 +18,7 @@ use weft_engine::version::Version;
 pub struct ProtocolError {
     /// A stable machine-readable code, such as `not_found`.
     pub code: &'static str,
-    /// What was wrong and what to do.
+    /// The problem and what to do about it.
     pub message: String,
     /// The request field that was wrong, when one was.
     pub field: Option<&'static str>,

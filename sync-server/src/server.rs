@@ -4,7 +4,7 @@
 //! Each accepted socket gets a task and a permit of a semaphore that caps
 //! connections. Accept errors (such as running out of file descriptors)
 //! back off and retry, so the loop never stops for good and never spins.
-//! Shutdown stops accepting, tells every connection through a watch
+//! Shutdown stops accepting, signals every connection through a watch
 //! channel (each sends a Close frame after its current request), waits for
 //! them up to a grace period, then lets the document and index tasks drain
 //! and the store thread commit what they sent before it stops.

@@ -385,3 +385,14 @@ pub fn workspace_root() -> &'static Path {
         .parent()
         .expect("the tests crate sits inside the workspace")
 }
+
+/// Runs `weft clone URL COPY --agent AGENT` with [`TOKEN`], failing the
+/// test if it fails.
+pub fn clone_copy(copy: &Path, url: &str, agent: &str) {
+    let parent = copy.parent().expect("a working copy has a parent folder");
+    let copy_arg = copy.to_str().expect("temp paths are UTF-8");
+    run_weft_ok(
+        parent,
+        &["clone", url, copy_arg, "--agent", agent, "--token", TOKEN],
+    );
+}

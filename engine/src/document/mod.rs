@@ -1,7 +1,7 @@
 //! One Automerge document per file, and the write step that merges an
 //! agent's new text into it.
 //!
-//! A file document's root map holds `kind` (`"text"` or `"bytes"`), and for
+//! A file document's root map contains `kind` (`"text"` or `"bytes"`), and for
 //! text a Text object under `text` plus the byte-order-mark attribute `bom`;
 //! for bytes the exact bytes under `data`. The executable bit and the path
 //! live in the workspace index, not here.
@@ -86,7 +86,7 @@ pub enum DocumentError {
     Automerge(#[from] automerge::AutomergeError),
 }
 
-/// What a write or splice did.
+/// The result of a write or splice.
 #[derive(Debug)]
 pub struct WriteOutcome {
     /// The document's version after the write.
@@ -131,7 +131,7 @@ pub struct PlannedWrite {
 pub struct LogEntry {
     /// The change's hash.
     pub hash: ChangeHash,
-    /// Who made it and why.
+    /// The change's agent, message and time.
     pub meta: ChangeMeta,
 }
 

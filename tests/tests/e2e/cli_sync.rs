@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 
-use weft_e2e::{ServerProcess, TOKEN, copy_tree, run_weft_ok, workspace_root};
+use weft_e2e::{ServerProcess, TOKEN, clone_copy, copy_tree, run_weft_ok, workspace_root};
 
 /// Reads every file under `root` except the `.weft` folders.
 fn read_tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
@@ -59,30 +59,8 @@ fn two_agents_edit_one_file_and_export() {
     let a = temp.path().join("a");
     let b = temp.path().join("b");
     let top = temp.path();
-    run_weft_ok(
-        top,
-        &[
-            "clone",
-            &server.url,
-            a.to_str().expect("utf-8"),
-            "--agent",
-            "a",
-            "--token",
-            TOKEN,
-        ],
-    );
-    run_weft_ok(
-        top,
-        &[
-            "clone",
-            &server.url,
-            b.to_str().expect("utf-8"),
-            "--agent",
-            "b",
-            "--token",
-            TOKEN,
-        ],
-    );
+    clone_copy(&a, &server.url, "a");
+    clone_copy(&b, &server.url, "b");
     assert_eq!(
         read_tree(&a),
         original,
@@ -209,30 +187,8 @@ fn deletes_reach_other_copies_and_served_folder() {
     let top = temp.path();
     let a = top.join("a");
     let b = top.join("b");
-    run_weft_ok(
-        top,
-        &[
-            "clone",
-            &server.url,
-            a.to_str().expect("utf-8"),
-            "--agent",
-            "a",
-            "--token",
-            TOKEN,
-        ],
-    );
-    run_weft_ok(
-        top,
-        &[
-            "clone",
-            &server.url,
-            b.to_str().expect("utf-8"),
-            "--agent",
-            "b",
-            "--token",
-            TOKEN,
-        ],
-    );
+    clone_copy(&a, &server.url, "a");
+    clone_copy(&b, &server.url, "b");
     assert!(
         !a.join("build/out.bin").exists(),
         "an ignored file is not imported"
@@ -295,18 +251,7 @@ fn oversized_file_fails_alone() {
     let server = ServerProcess::start(&repo, &temp.path().join("store"));
     let top = temp.path();
     let copy = top.join("copy");
-    run_weft_ok(
-        top,
-        &[
-            "clone",
-            &server.url,
-            copy.to_str().expect("utf-8"),
-            "--agent",
-            "a",
-            "--token",
-            TOKEN,
-        ],
-    );
+    clone_copy(&copy, &server.url, "a");
 
     // Over the server's 8 MiB file limit, and over its 16 MiB message
     // limit once base64-encoded.
@@ -348,30 +293,8 @@ fn delete_after_foreign_edit_is_reported() {
     let top = temp.path();
     let a = top.join("a");
     let b = top.join("b");
-    run_weft_ok(
-        top,
-        &[
-            "clone",
-            &server.url,
-            a.to_str().expect("utf-8"),
-            "--agent",
-            "a",
-            "--token",
-            TOKEN,
-        ],
-    );
-    run_weft_ok(
-        top,
-        &[
-            "clone",
-            &server.url,
-            b.to_str().expect("utf-8"),
-            "--agent",
-            "b",
-            "--token",
-            TOKEN,
-        ],
-    );
+    clone_copy(&a, &server.url, "a");
+    clone_copy(&b, &server.url, "b");
 
     fs::write(b.join("del.txt"), "one\ntwo\n").expect("b edits");
     run_weft_ok(&b, &["sync"]);

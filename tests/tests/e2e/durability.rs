@@ -5,7 +5,7 @@
 use std::fs;
 
 use serde_json::{Value, json};
-use weft_e2e::{Client, Sandbox, ServerProcess, TOKEN, run_weft, run_weft_ok};
+use weft_e2e::{Client, Sandbox, ServerProcess, TOKEN, clone_copy, run_weft, run_weft_ok};
 
 /// Lists `(path, version)` of every file, sorted by path.
 async fn versions(url: &str) -> Vec<(String, Value)> {
@@ -231,19 +231,7 @@ async fn reimport_keeps_text_once() {
     let synced = top.join("synced");
     let edited = top.join("edited");
     for (copy, agent) in [(&synced, "agent-s"), (&edited, "agent-e")] {
-        let copy_arg = copy.to_str().expect("UTF-8 temp path");
-        run_weft_ok(
-            top,
-            &[
-                "clone",
-                &server.url,
-                copy_arg,
-                "--agent",
-                agent,
-                "--token",
-                TOKEN,
-            ],
-        );
+        clone_copy(copy, &server.url, agent);
     }
     assert!(server.stop(), "weft serve exits cleanly on SIGTERM");
 

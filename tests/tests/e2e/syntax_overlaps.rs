@@ -5,7 +5,7 @@
 use std::fs;
 
 use serde_json::Value;
-use weft_e2e::{ServerProcess, TOKEN, run_weft_ok};
+use weft_e2e::{ServerProcess, clone_copy, run_weft_ok};
 
 const LIB: &str = "pub fn area(w: u32, h: u32) -> u32 {\n    w * h\n}\n";
 const MAIN: &str = "mod lib;\n\nfn main() {\n    println!(\"{}\", lib::area(2, 3));\n}\n";
@@ -22,19 +22,7 @@ fn signature_change_meets_new_call() {
     let a = top.join("a");
     let b = top.join("b");
     for (copy, agent) in [(&a, "agent-a"), (&b, "agent-b")] {
-        let copy_arg = copy.to_str().expect("utf-8");
-        run_weft_ok(
-            top,
-            &[
-                "clone",
-                &server.url,
-                copy_arg,
-                "--agent",
-                agent,
-                "--token",
-                TOKEN,
-            ],
-        );
+        clone_copy(copy, &server.url, agent);
     }
 
     // a adds a parameter; b, not having seen that, adds a call with two.
@@ -97,19 +85,7 @@ fn unrelated_files_raise_nothing() {
     let a = top.join("a");
     let b = top.join("b");
     for (copy, agent) in [(&a, "agent-a"), (&b, "agent-b")] {
-        let copy_arg = copy.to_str().expect("utf-8");
-        run_weft_ok(
-            top,
-            &[
-                "clone",
-                &server.url,
-                copy_arg,
-                "--agent",
-                agent,
-                "--token",
-                TOKEN,
-            ],
-        );
+        clone_copy(copy, &server.url, agent);
     }
 
     // a changes the body only; b adds a call: nothing to report.
