@@ -80,6 +80,16 @@ struct ServeArgs {
     /// STORE/token]
     #[arg(long, env = "WEFT_TOKEN", value_name = "TOKEN", hide_env_values = true)]
     token: Option<String>,
+
+    /// Events a subscribed connection may have waiting to be sent; a
+    /// connection that falls further behind is told so and closed
+    #[arg(long, default_value_t = 1024, value_name = "N")]
+    event_queue: usize,
+
+    /// For tests only: accept the protocol's `clock` request, which moves
+    /// the server's clock forward (for example to let a lease expire)
+    #[arg(long)]
+    test_clock: bool,
 }
 
 fn main() -> ExitCode {
@@ -115,6 +125,8 @@ fn run(command: Command) -> Result<()> {
             listen: args.listen,
             store: args.store,
             token: args.token,
+            event_queue: args.event_queue,
+            test_clock: args.test_clock,
         });
     }
     let runtime = tokio::runtime::Builder::new_current_thread()

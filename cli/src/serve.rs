@@ -19,6 +19,11 @@ pub struct ServeOptions {
     pub store: Option<PathBuf>,
     /// The token clients must present; generated when not given.
     pub token: Option<String>,
+    /// Events a subscribed connection may have waiting before it is
+    /// closed.
+    pub event_queue: usize,
+    /// Accept the test-only `clock` request.
+    pub test_clock: bool,
 }
 
 /// Runs the server until SIGINT or SIGTERM.
@@ -39,12 +44,19 @@ pub fn run(options: ServeOptions) -> anyhow::Result<()> {
     })?;
     let store_dir = options.store.unwrap_or_else(|| options.dir.join(".weft"));
     let token = options.token.filter(|token| !token.is_empty());
+    if options.event_queue == 0 {
+        bail!("invalid --event-queue 0: a connection needs room for at least one event; pass 1 or more");
+    }
     let config = ServerConfig {
         root: options.dir,
         store_dir,
         listen,
         token,
-        limits: Limits::default(),
+        limits: Limits {
+            event_queue: options.event_queue,
+            ..Limits::default()
+        },
+        test_clock: options.test_clock,
     };
 
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -14,6 +14,8 @@
 //! - [`document`]: one Automerge document per file, written at a base
 //!   version.
 //! - [`index`]: the workspace index document mapping paths to documents.
+//! - [`lease`]: soft claims on files and line ranges, with expiry and
+//!   fencing numbers.
 //! - [`store`]: the SQLite store that makes every change durable.
 //! - [`workspace`]: the index, the documents and the store together, for
 //!   offline use (import, export).
@@ -35,6 +37,7 @@ pub mod document;
 pub mod export;
 pub mod import;
 pub mod index;
+pub mod lease;
 pub mod line_endings;
 pub mod merge;
 pub mod overlap;

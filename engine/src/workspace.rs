@@ -139,6 +139,7 @@ pub fn import_folder(
             write_record: None,
             overlaps: Vec::new(),
             logged: None,
+            leases: Vec::new(),
         });
     }
 
@@ -152,6 +153,7 @@ pub fn import_folder(
         write_record: None,
         overlaps: Vec::new(),
         logged: None,
+        leases: Vec::new(),
     });
     store.commit(&writes)?;
     tracing::info!(

@@ -19,6 +19,7 @@ fn write(doc_id: &str, chunk: &[u8]) -> StoreWrite {
         write_record: None,
         overlaps: Vec::new(),
         logged: None,
+        leases: Vec::new(),
     }
 }
 

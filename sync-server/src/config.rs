@@ -22,6 +22,9 @@ pub struct Limits {
     pub document_idle: Duration,
     /// How long shutdown waits for connections to close.
     pub shutdown_grace: Duration,
+    /// Events a subscribed connection may have waiting to be sent; a
+    /// connection whose queue is full is told so and closed.
+    pub event_queue: usize,
 }
 
 impl Default for Limits {
@@ -33,6 +36,7 @@ impl Default for Limits {
             max_write_buffer_bytes: 64 << 20,
             document_idle: Duration::from_secs(120),
             shutdown_grace: Duration::from_secs(5),
+            event_queue: 1024,
         }
     }
 }
@@ -51,4 +55,7 @@ pub struct ServerConfig {
     pub token: Option<String>,
     /// Limits.
     pub limits: Limits,
+    /// Accept the test-only `clock` request, which moves the server's
+    /// clock forward so that tests can let leases expire without waiting.
+    pub test_clock: bool,
 }

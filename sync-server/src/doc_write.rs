@@ -16,7 +16,9 @@ use weft_engine::store::{LoggedWrite, StoreWrite};
 use weft_engine::version::Version;
 
 use crate::cross_file;
+use crate::doc_leases;
 use crate::documents::{DocTask, Edit, WriteJob, document_error};
+use crate::events::Concerns;
 use crate::overlap::{self, WriteContext};
 use crate::protocol::{ProtocolError, content_fields};
 
@@ -95,15 +97,26 @@ impl DocTask {
         if let Some((other, message)) = &job.file_overlap {
             opened.push(context.delete_edit(other, message));
         }
-        let (changed, summary) = match (&previous_content, &outcome.content) {
+        let (changed, new_lines, summary) = match (&previous_content, &outcome.content) {
             (Ok(FileContent::Text { text: before, .. }), FileContent::Text { text: after, .. }) => {
                 (
                     changed_lines(before, after),
+                    changed_lines(after, before),
                     cross_file::summarize(&job.path, before, after),
                 )
             }
-            _ => (Vec::new(), json!({})),
+            _ => (Vec::new(), Vec::new(), json!({})),
         };
+        if !changed.is_empty() {
+            let foreign = self
+                .leases
+                .live_on_doc(&self.doc_id, Some(&job.meta.agent))
+                .await;
+            let now = self.leases.clock().now_ms();
+            opened.extend(doc_leases::lease_overlaps(
+                doc, &context, &foreign, &changed, now,
+            ));
+        }
         if let (Some(since), Some(_)) = (job.since, &outcome.chunk) {
             match self.store.writes_since(since).await {
                 Ok(unseen) => {
@@ -168,12 +181,39 @@ impl DocTask {
                 write_record,
                 overlaps: overlap_rows,
                 logged,
+                leases: Vec::new(),
             }];
             if let Err(err) = self.store.commit(writes).await {
                 return (Err(ProtocolError::internal(err.to_string())), false);
             }
         }
 
+        if outcome.chunk.is_some() {
+            let lines: Vec<[usize; 2]> = new_lines
+                .iter()
+                .map(|range| [range.start, range.end])
+                .collect();
+            self.events.publish(
+                "file_changed",
+                json!({
+                    "agent": job.meta.agent,
+                    "path": job.path.as_str(),
+                    "lines": lines,
+                    "version": outcome.version.to_hex(),
+                    "seq": seq,
+                }),
+                &Concerns {
+                    paths: vec![job.path.as_str()],
+                    agents: Vec::new(),
+                },
+            );
+        }
+        for record in &opened {
+            overlap::publish(&self.events, "overlap_opened", record);
+        }
+        for record in &resolved {
+            overlap::publish(&self.events, "overlap_resolved", record);
+        }
         tracing::info!(
             agent = %job.meta.agent,
             path = %job.path,
@@ -235,10 +275,12 @@ impl DocTask {
             write_record: None,
             overlaps: vec![overlap::stored(&self.doc_id, &record)],
             logged: None,
+            leases: Vec::new(),
         }];
         if let Err(err) = self.store.commit(writes).await {
             return (Err(ProtocolError::internal(err.to_string())), false);
         }
+        overlap::publish(&self.events, "overlap_opened", &record);
         tracing::info!(agent, path = %path, "kept a file whose delete raced an edit");
         (Ok(Some(record)), true)
     }
@@ -280,10 +322,12 @@ impl DocTask {
             write_record: None,
             overlaps: vec![overlap::stored(&self.doc_id, &record)],
             logged: None,
+            leases: Vec::new(),
         }];
         if let Err(err) = self.store.commit(writes).await {
             return (Err(ProtocolError::internal(err.to_string())), false);
         }
+        overlap::publish(&self.events, "overlap_acknowledged", &record);
         tracing::info!(agent, overlap = overlap_id, "acknowledged overlap");
         (Ok(record), true)
     }

@@ -19,9 +19,13 @@ use tokio::sync::{mpsc, oneshot};
 use weft_engine::change::ChangeMeta;
 use weft_engine::content::FileContent;
 use weft_engine::document::{DocumentError, FileDoc, SpliceEdit};
+use weft_engine::merge::LineRange;
 use weft_engine::path::WorkspacePath;
 use weft_engine::version::Version;
 
+use crate::doc_leases::{self, LeaseTarget, Region};
+use crate::events::Events;
+use crate::leases::Leases;
 use crate::protocol::ProtocolError;
 use crate::store_thread::StoreHandle;
 
@@ -102,6 +106,15 @@ enum Command {
         agent: String,
         reply: oneshot::Sender<Result<Value, ProtocolError>>,
     },
+    LeaseRegion {
+        path: WorkspacePath,
+        target: LeaseTarget,
+        reply: oneshot::Sender<Result<Region, ProtocolError>>,
+    },
+    Locate {
+        anchors: Vec<(String, String)>,
+        reply: oneshot::Sender<Vec<Option<LineRange>>>,
+    },
 }
 
 /// A running task's sender, with a number that distinguishes this task from
@@ -125,17 +138,52 @@ pub struct Documents {
     registry: Registry,
     store: StoreHandle,
     idle: Duration,
+    leases: Leases,
+    events: Events,
 }
 
 impl Documents {
-    /// An empty registry whose tasks store through `store` and stop after
-    /// `idle` without requests.
-    pub fn new(store: StoreHandle, idle: Duration) -> Documents {
+    /// An empty registry whose tasks store through `store`, check writes
+    /// against `leases`, tell `events` what changed, and stop after `idle`
+    /// without requests.
+    pub fn new(store: StoreHandle, idle: Duration, leases: Leases, events: Events) -> Documents {
         Documents {
             registry: Arc::default(),
             store,
             idle,
+            leases,
+            events,
         }
+    }
+
+    /// Checks the region a new lease asks for against the file's current
+    /// text and anchors it.
+    pub async fn lease_region(
+        &self,
+        doc_id: &str,
+        path: &WorkspacePath,
+        target: LeaseTarget,
+    ) -> Result<Region, ProtocolError> {
+        let (reply, wait) = oneshot::channel();
+        let command = Command::LeaseRegion {
+            path: path.clone(),
+            target,
+            reply,
+        };
+        self.send(doc_id, command).await?;
+        wait.await.map_err(|_| task_failed(doc_id))?
+    }
+
+    /// Finds the lines that pairs of cursors anchor in the current text.
+    pub async fn locate(
+        &self,
+        doc_id: &str,
+        anchors: Vec<(String, String)>,
+    ) -> Result<Vec<Option<LineRange>>, ProtocolError> {
+        let (reply, wait) = oneshot::channel();
+        self.send(doc_id, Command::Locate { anchors, reply })
+            .await?;
+        wait.await.map_err(|_| task_failed(doc_id))
     }
 
     /// Reads a document at `version`, or now.
@@ -273,6 +321,8 @@ impl Documents {
             registry: Arc::clone(&self.registry),
             idle: self.idle,
             writes_since_compaction: 0,
+            leases: self.leases.clone(),
+            events: self.events.clone(),
         };
         tokio::spawn(task.run(receiver));
         Ok(sender)
@@ -304,6 +354,8 @@ pub(crate) struct DocTask {
     registry: Registry,
     idle: Duration,
     pub(crate) writes_since_compaction: usize,
+    pub(crate) leases: Leases,
+    pub(crate) events: Events,
 }
 
 impl DocTask {
@@ -427,6 +479,18 @@ impl DocTask {
                 let _ = reply.send(result);
                 stored
             }
+            Command::LeaseRegion {
+                path,
+                target,
+                reply,
+            } => {
+                let _ = reply.send(doc_leases::region(doc, &path, &target));
+                true
+            }
+            Command::Locate { anchors, reply } => {
+                let _ = reply.send(doc_leases::locate(doc, &anchors));
+                true
+            }
         }
     }
 
@@ -481,6 +545,12 @@ fn fail(command: Command, error: ProtocolError) {
         Command::Log { reply, .. } => {
             let _ = reply.send(Err(error));
         }
+        Command::LeaseRegion { reply, .. } => {
+            let _ = reply.send(Err(error));
+        }
+        // A locate has no error reply; dropping it fails the caller's
+        // wait, which reports the task as failed.
+        Command::Locate { .. } => {}
     }
 }
 

@@ -1,9 +1,13 @@
 //! One connection's requests: hello, list, read, write, splice, create,
-//! delete, rename and log.
+//! delete, rename and log here, and the overlap and lease requests in
+//! their own modules; and the events of a subscribed connection.
 //!
 //! The handler is generic over a `Sink` and a `Stream` of WebSocket
 //! messages, so unit tests can drive it through channels while the server
 //! hands it a real socket. Requests on one connection are handled in order.
+//! Events are sent between replies. When the connection's event queue
+//! overflows, the handler stops sending events, sends `lagged`, and
+//! closes the connection, even if the client stopped reading.
 
 use automerge::ActorId;
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
@@ -21,7 +25,9 @@ use weft_engine::version::Version;
 use crate::config::Limits;
 use crate::doc_write::created_result;
 use crate::documents::{Documents, Edit, WriteJob};
+use crate::events::{Concerns, Events, Feed, PathFilter, Subscription};
 use crate::index_task::{Created, Index, NewFile};
+use crate::leases::Leases;
 use crate::protocol::{ProtocolError, Request, content_fields, error_reply, reply};
 use crate::store_thread::StoreHandle;
 
@@ -41,6 +47,10 @@ pub struct Shared {
     pub limits: Limits,
     /// The workspace id, sent in the hello reply.
     pub workspace: std::sync::Arc<str>,
+    /// The leases.
+    pub leases: Leases,
+    /// The event subscribers.
+    pub events: Events,
 }
 
 /// One connection's state.
@@ -48,6 +58,21 @@ pub(crate) struct Session {
     pub(crate) shared: Shared,
     agent: Option<String>,
     pub(crate) actor: ActorId,
+    subscription: Option<Subscription>,
+}
+
+/// What the connection loop woke up for.
+enum Wake {
+    Message(Option<Result<Message, tungstenite::Error>>),
+    Feed(Feed),
+    Shutdown,
+}
+
+/// The outcome of sending one frame.
+enum Sent {
+    Done,
+    Failed,
+    Lagged,
 }
 
 /// Serves one connection until the client closes it, the transport fails,
@@ -65,19 +90,39 @@ pub async fn serve_connection<S, R>(
         shared,
         agent: None,
         actor: ActorId::random(),
+        subscription: None,
     };
     loop {
-        let message = tokio::select! {
-            message = stream.next() => Some(message),
-            _ = shutdown.wait_for(|stop| *stop) => None,
+        let wake = tokio::select! {
+            message = stream.next() => Wake::Message(message),
+            feed = next_feed(&mut session.subscription) => Wake::Feed(feed),
+            _ = shutdown.wait_for(|stop| *stop) => Wake::Shutdown,
         };
-        let Some(message) = message else {
-            let frame = CloseFrame {
-                code: CloseCode::Away,
-                reason: "server shutting down".into(),
-            };
-            let _ = sink.send(Message::Close(Some(frame))).await;
-            return;
+        let message = match wake {
+            Wake::Message(message) => message,
+            Wake::Feed(Feed::Event(event)) => {
+                let frame = Message::text(event.to_string());
+                match send(&mut sink, &session.subscription, frame).await {
+                    Sent::Done => continue,
+                    Sent::Failed => return,
+                    Sent::Lagged => {
+                        close_lagged(&mut sink, &session.shared).await;
+                        return;
+                    }
+                }
+            }
+            Wake::Feed(Feed::Lagged) => {
+                close_lagged(&mut sink, &session.shared).await;
+                return;
+            }
+            Wake::Shutdown => {
+                let frame = CloseFrame {
+                    code: CloseCode::Away,
+                    reason: "server shutting down".into(),
+                };
+                let _ = sink.send(Message::Close(Some(frame))).await;
+                return;
+            }
         };
         let text = match message {
             Some(Ok(Message::Text(text))) => text,
@@ -86,14 +131,15 @@ pub async fn serve_connection<S, R>(
                     "invalid_request",
                     "binary frames are not part of the JSON protocol; send JSON in text frames",
                 );
-                if sink
-                    .send(Message::text(error_reply(&Value::Null, &error)))
-                    .await
-                    .is_err()
-                {
-                    return;
+                let frame = Message::text(error_reply(&Value::Null, &error));
+                match send(&mut sink, &session.subscription, frame).await {
+                    Sent::Done => continue,
+                    Sent::Failed => return,
+                    Sent::Lagged => {
+                        close_lagged(&mut sink, &session.shared).await;
+                        return;
+                    }
                 }
-                continue;
             }
             Some(Ok(Message::Close(_))) | None => return,
             Some(Ok(_)) => continue,
@@ -116,10 +162,63 @@ pub async fn serve_connection<S, R>(
             },
             Err((id, error)) => error_reply(&id, &error),
         };
-        if sink.send(Message::text(answer)).await.is_err() {
-            return;
+        match send(&mut sink, &session.subscription, Message::text(answer)).await {
+            Sent::Done => {}
+            Sent::Failed => return,
+            Sent::Lagged => {
+                close_lagged(&mut sink, &session.shared).await;
+                return;
+            }
         }
     }
+}
+
+/// The next event or lag signal of a subscribed connection; never
+/// completes for a connection without a subscription.
+async fn next_feed(subscription: &mut Option<Subscription>) -> Feed {
+    match subscription {
+        Some(subscription) => subscription.feed().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Sends one frame. A subscribed connection stops waiting for a client
+/// that does not read as soon as its event queue overflows.
+async fn send<S>(sink: &mut S, subscription: &Option<Subscription>, message: Message) -> Sent
+where
+    S: Sink<Message, Error = tungstenite::Error> + Unpin,
+{
+    let sent = match subscription {
+        None => sink.send(message).await,
+        Some(subscription) => tokio::select! {
+            sent = sink.send(message) => sent,
+            () = subscription.lagged() => return Sent::Lagged,
+        },
+    };
+    match sent {
+        Ok(()) => Sent::Done,
+        Err(_) => Sent::Failed,
+    }
+}
+
+/// Tells a connection that fell behind why it is closed, and closes it
+/// with code 1013 (try again later). A client that does not read at all is
+/// dropped after the shutdown grace period.
+async fn close_lagged<S>(sink: &mut S, shared: &Shared)
+where
+    S: Sink<Message, Error = tungstenite::Error> + Unpin,
+{
+    tracing::warn!("closing a connection whose event queue overflowed");
+    let notice = Message::text(shared.events.lagged_event());
+    let frame = CloseFrame {
+        code: CloseCode::Again,
+        reason: "event queue full; reconnect and read the state again".into(),
+    };
+    let closing = async {
+        sink.send(notice).await?;
+        sink.send(Message::Close(Some(frame))).await
+    };
+    let _ = tokio::time::timeout(shared.limits.shutdown_grace, closing).await;
 }
 
 /// Ends a connection whose transport failed, telling the client why when
@@ -194,12 +293,20 @@ impl Session {
             "overlaps" => self.overlaps(request, &agent).await,
             "ack" => self.ack(request, &agent).await,
             "preview" => self.preview(request, &agent).await,
+            "lease" => self.lease(request, &agent).await,
+            "renew" => self.renew(request, &agent).await,
+            "release" => self.release(request, &agent).await,
+            "leases" => self.leases(request).await,
+            "subscribe" => self.subscribe(request, &agent),
+            "unsubscribe" => Ok(self.unsubscribe()),
+            "clock" => self.clock(request),
             other => Err(ProtocolError::field(
                 "invalid_request",
                 "type",
                 format!(
                     "unknown request type {other:?}; expected hello, list, read, write, splice, \
-                     create, delete, rename, log, overlaps, ack or preview"
+                     create, delete, rename, log, overlaps, ack, preview, lease, renew, release, \
+                     leases, subscribe, unsubscribe or clock"
                 ),
             )),
         }
@@ -229,6 +336,30 @@ impl Session {
                 "max_message_bytes": self.shared.limits.max_message_bytes,
             },
         }))
+    }
+
+    /// Starts sending events of `paths` (every path when empty), or
+    /// replaces the patterns of this connection's subscription.
+    fn subscribe(&mut self, request: &Request, agent: &str) -> Result<Value, ProtocolError> {
+        let patterns = request.strings("paths")?;
+        let filter = PathFilter::new(&patterns)?;
+        if let Some(subscription) =
+            self.shared
+                .events
+                .subscribe(agent, filter, self.subscription.as_ref())
+        {
+            self.subscription = Some(subscription);
+        }
+        tracing::info!(agent, patterns = ?patterns, "subscribed to events");
+        Ok(json!({ "paths": patterns, "queue": self.shared.events.queue() }))
+    }
+
+    /// Stops sending events.
+    fn unsubscribe(&mut self) -> Value {
+        if let Some(subscription) = self.subscription.take() {
+            self.shared.events.unsubscribe(&subscription);
+        }
+        json!({ "subscribed": false })
     }
 
     async fn list(&self) -> Result<Value, ProtocolError> {
@@ -291,6 +422,7 @@ impl Session {
         } else {
             request.version("base")?
         };
+        let fenced = self.fenced_lease(request, &path).await?;
         let content = request.content(self.shared.limits.max_file_bytes)?;
         let executable = request.opt_bool("executable")?;
         let meta = ChangeMeta::now(agent, request.opt_string("message")?.unwrap_or_default());
@@ -327,6 +459,19 @@ impl Session {
                         content,
                         seq,
                     } => {
+                        self.shared.events.publish(
+                            "file_added",
+                            json!({
+                                "agent": agent,
+                                "path": path.as_str(),
+                                "version": version.to_hex(),
+                                "seq": seq,
+                            }),
+                            &Concerns {
+                                paths: vec![path.as_str()],
+                                agents: Vec::new(),
+                            },
+                        );
                         let result =
                             created_result(&path, &version, &content, entry.executable, seq);
                         return Ok(Value::Object(result));
@@ -366,6 +511,9 @@ impl Session {
         if let Some(renamed) = renamed_to {
             result.insert("renamed_to".into(), json!(renamed.path.as_str()));
         }
+        if let Some(lease) = &fenced {
+            self.add_lease_status(&mut result, lease).await;
+        }
         Ok(Value::Object(result))
     }
 
@@ -393,6 +541,7 @@ impl Session {
         }
         let meta = ChangeMeta::now(agent, request.opt_string("message")?.unwrap_or_default());
         let entry = self.shared.index.live(&path, "path").await?;
+        let fenced = self.fenced_lease(request, &path).await?;
         let job = WriteJob {
             path,
             base,
@@ -405,7 +554,10 @@ impl Session {
             file_overlap: None,
             since: request.opt_count("since")?.map(|seq| seq as u64),
         };
-        let result = self.shared.documents.write(&entry.doc_id, job).await?;
+        let mut result = self.shared.documents.write(&entry.doc_id, job).await?;
+        if let Some(lease) = &fenced {
+            self.add_lease_status(&mut result, lease).await;
+        }
         Ok(Value::Object(result))
     }
 
@@ -436,6 +588,14 @@ impl Session {
             .index
             .put(vec![deleted], self.actor.clone(), meta)
             .await?;
+        self.shared.events.publish(
+            "file_deleted",
+            json!({ "agent": agent, "path": path.as_str() }),
+            &Concerns {
+                paths: vec![path.as_str()],
+                agents: Vec::new(),
+            },
+        );
         tracing::info!(agent, path = %path, "deleted file");
         Ok(json!({ "path": path.as_str(), "kept": false, "overlaps": [] }))
     }
@@ -480,6 +640,14 @@ impl Session {
             .put(vec![moved, left], self.actor.clone(), meta)
             .await?;
 
+        self.shared.events.publish(
+            "file_renamed",
+            json!({ "agent": agent, "from": from.as_str(), "to": to.as_str() }),
+            &Concerns {
+                paths: vec![from.as_str(), to.as_str()],
+                agents: Vec::new(),
+            },
+        );
         tracing::info!(agent, from = %from, to = %to, "renamed file");
         Ok(json!({ "from": from.as_str(), "to": to.as_str() }))
     }

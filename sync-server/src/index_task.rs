@@ -259,6 +259,7 @@ async fn create(
                 agent: meta.agent.clone(),
                 summary: json!({"created": true}).to_string(),
             }),
+            leases: Vec::new(),
         },
         StoreWrite {
             doc_id: INDEX_DOC_ID.to_owned(),
@@ -266,6 +267,7 @@ async fn create(
             write_record: None,
             overlaps: Vec::new(),
             logged: None,
+            leases: Vec::new(),
         },
     ];
     if let Err(err) = store.commit(writes).await {
@@ -298,6 +300,7 @@ async fn put(
         write_record: None,
         overlaps: Vec::new(),
         logged: None,
+        leases: Vec::new(),
     }];
     if let Err(err) = store.commit(writes).await {
         restore(index, &index_before);

@@ -12,7 +12,15 @@
 //!   acknowledgements.
 //! - [`cross_file`]: definition-use overlaps between writes to different
 //!   files.
+//! - [`leases`]: granting, renewing, releasing and listing leases, and
+//!   announcing expiries; [`doc_leases`]: a document task's part (anchored
+//!   lines, `lease` overlaps of a write).
+//! - [`events`]: fan-out of events to subscribed connections, with bounded
+//!   queues.
+//! - [`clock`]: the server's clock, which tests may move forward.
 //! - [`overlap`]: overlap records: opened by writes, stored, resolved.
+//! - [`lease_requests`]: the lease requests of a connection, the lease
+//!   status of a fenced write, and the test-only clock request.
 //! - [`overlap_requests`]: listing and acknowledging overlaps, previewing a
 //!   write.
 //! - [`store_thread`]: the thread that owns the store and group-commits.
@@ -23,12 +31,17 @@
 //! channels, and no lock is held across an await.
 
 pub mod auth;
+pub mod clock;
 pub mod config;
 pub mod cross_file;
+pub mod doc_leases;
 pub mod doc_write;
 pub mod documents;
+pub mod events;
 pub mod handler;
 pub mod index_task;
+pub mod lease_requests;
+pub mod leases;
 pub mod overlap;
 pub mod overlap_requests;
 pub mod protocol;

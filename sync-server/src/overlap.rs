@@ -16,6 +16,8 @@ use weft_engine::path::WorkspacePath;
 use weft_engine::store::StoredOverlap;
 use weft_engine::version::Version;
 
+use crate::events::{Concerns, Events};
+
 /// The write an overlap record is about.
 pub struct WriteContext<'a> {
     /// The file's document.
@@ -134,6 +136,29 @@ impl WriteContext<'_> {
         )
     }
 
+    /// Builds the `lease` record of a write inside `holder`'s live lease:
+    /// `lease` is the lease as the protocol shows it, `merged_lines` the
+    /// leased lines in the result.
+    pub fn lease(
+        &self,
+        holder: &str,
+        lease: Value,
+        merged_lines: Option<LineRange>,
+        message: &str,
+    ) -> Value {
+        let agents = [holder.to_owned(), self.writer.to_owned()];
+        let mut fields = json!({
+            "kind": "lease",
+            "severity": "medium",
+            "lease": lease,
+            "message": message,
+        });
+        if let Some(range) = merged_lines {
+            fields["merged_lines"] = lines(range);
+        }
+        self.record(&agents, fields)
+    }
+
     /// Builds the `delete-edit` record of a file-level overlap between `others`
     /// and the writer.
     pub fn file_level(&self, others: &[String], message: &str) -> Value {
@@ -152,6 +177,25 @@ fn lines(range: LineRange) -> Value {
 
 fn new_overlap_id() -> String {
     format!("ov-{}", hex::encode(rand::random::<[u8; 6]>()))
+}
+
+/// Sends an overlap event (`overlap_opened`, `overlap_acknowledged` or
+/// `overlap_resolved`) to the subscribers of its paths and its agents.
+pub fn publish(events: &Events, kind: &str, record: &Value) {
+    let mut paths = vec![text_field(record, "path")];
+    if let Some(other) = record.get("other_path").and_then(Value::as_str) {
+        paths.push(other);
+    }
+    let agents: Vec<&str> = record
+        .get("agents")
+        .and_then(Value::as_array)
+        .map(|agents| agents.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    events.publish(
+        kind,
+        json!({ "overlap": record }),
+        &Concerns { paths, agents },
+    );
 }
 
 /// Builds the store row of a record.

@@ -154,6 +154,33 @@ impl Request {
         }
     }
 
+    /// An optional object field.
+    pub fn opt_object(
+        &self,
+        field: &'static str,
+    ) -> Result<Option<&Map<String, Value>>, ProtocolError> {
+        match self.fields.get(field) {
+            Some(Value::Object(value)) => Ok(Some(value)),
+            Some(Value::Null) | None => Ok(None),
+            Some(_) => Err(wrong_type(field, "an object")),
+        }
+    }
+
+    /// An optional list of strings; missing is an empty list.
+    pub fn strings(&self, field: &'static str) -> Result<Vec<String>, ProtocolError> {
+        match self.fields.get(field) {
+            Some(Value::Null) | None => Ok(Vec::new()),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|item| match item {
+                    Value::String(text) => Ok(text.clone()),
+                    _ => Err(wrong_type(field, "a list of strings")),
+                })
+                .collect(),
+            Some(_) => Err(wrong_type(field, "a list of strings")),
+        }
+    }
+
     /// A required workspace path field.
     pub fn path(&self, field: &'static str) -> Result<WorkspacePath, ProtocolError> {
         let raw = self.string(field)?;

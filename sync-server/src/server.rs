@@ -28,10 +28,13 @@ use weft_engine::store::Store;
 use weft_engine::workspace::{INDEX_DOC_ID, import_folder, workspace_id};
 
 use crate::auth::{check_request, load_or_create_token};
+use crate::clock::Clock;
 use crate::config::{Limits, ServerConfig};
 use crate::documents::Documents;
+use crate::events::Events;
 use crate::handler::{Shared, serve_connection};
 use crate::index_task::Index;
+use crate::leases::Leases;
 use crate::store_thread::StoreHandle;
 
 /// How long a client may take to finish the WebSocket handshake.
@@ -117,7 +120,7 @@ impl Server {
         // import the folder again.
         let root = config.root.clone();
         let store_dir = config.store_dir.clone();
-        let (store, index_bytes, workspace) = tokio::task::spawn_blocking(move || {
+        let (store, index_bytes, workspace, leases) = tokio::task::spawn_blocking(move || {
             let mut store = Store::open(&store_dir).map_err(|err| err.to_string())?;
             let meta = ChangeMeta::now("weft", &format!("import {}", root.display()));
             // The store may sit inside the served folder; it is never
@@ -131,7 +134,8 @@ impl Server {
                 .map_err(|err| err.to_string())?
                 .ok_or_else(|| "the store has no workspace index after the import".to_owned())?;
             let workspace = workspace_id(&mut store).map_err(|err| err.to_string())?;
-            Ok::<_, String>((store, index, workspace))
+            let leases = store.leases().map_err(|err| err.to_string())?;
+            Ok::<_, String>((store, index, workspace, leases))
         })
         .await
         .map_err(|err| store_error(format!("the startup task failed: {err}")))?
@@ -163,12 +167,25 @@ impl Server {
         };
 
         let (store, store_thread) = StoreHandle::spawn(store).map_err(ServerError::Thread)?;
+        let clock = Clock::new(config.test_clock);
+        if config.test_clock {
+            tracing::warn!("the test clock is on: any client may move the server's clock forward");
+        }
+        let events = Events::new(config.limits.event_queue, clock.clone());
+        let leases = Leases::new(leases, clock, store.clone(), events.clone());
         let shared = Shared {
             index: Index::spawn(index, store.clone()),
-            documents: Documents::new(store.clone(), config.limits.document_idle),
+            documents: Documents::new(
+                store.clone(),
+                config.limits.document_idle,
+                leases.clone(),
+                events.clone(),
+            ),
             store,
             limits: config.limits.clone(),
             workspace: Arc::from(workspace),
+            leases,
+            events,
         };
 
         let listener =
@@ -213,6 +230,9 @@ impl Server {
         let (stop, stopped) = watch::channel(false);
         let mut connections = JoinSet::new();
         let mut backoff = Duration::from_millis(10);
+        let announcer = shared
+            .leases
+            .spawn_announcer(shared.documents.clone(), stopped.clone());
         tracing::info!(addr = %local_addr, "server started");
 
         tokio::pin!(shutdown);
@@ -265,6 +285,7 @@ impl Server {
         }
 
         // Let queued document work finish and the store thread commit it.
+        let _ = announcer.await;
         shared.documents.close();
         drop(shared);
         let joined = tokio::task::spawn_blocking(move || store_thread.join()).await;

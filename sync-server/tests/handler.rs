@@ -12,9 +12,12 @@ use weft_engine::index::WorkspaceIndex;
 use weft_engine::store::Store;
 use weft_engine::workspace::{INDEX_DOC_ID, import_folder};
 use weft_sync_server::Limits;
+use weft_sync_server::clock::Clock;
 use weft_sync_server::documents::Documents;
+use weft_sync_server::events::Events;
 use weft_sync_server::handler::{Shared, serve_connection};
 use weft_sync_server::index_task::Index;
+use weft_sync_server::leases::Leases;
 use weft_sync_server::store_thread::StoreHandle;
 
 /// A handler task fed by a channel, with its replies on another.
@@ -92,12 +95,22 @@ async fn workspace(files: &[(&str, &str)]) -> (tempfile::TempDir, Shared) {
     let index = WorkspaceIndex::load(&index_bytes).expect("load index");
 
     let (store, _thread) = StoreHandle::spawn(store).expect("store thread");
+    let clock = Clock::new(true);
+    let events = Events::new(16, clock.clone());
+    let leases = Leases::new(Vec::new(), clock, store.clone(), events.clone());
     let shared = Shared {
         index: Index::spawn(index, store.clone()),
-        documents: Documents::new(store.clone(), Duration::from_secs(60)),
+        documents: Documents::new(
+            store.clone(),
+            Duration::from_secs(60),
+            leases.clone(),
+            events.clone(),
+        ),
         store,
         limits: Limits::default(),
         workspace: "test-workspace".into(),
+        leases,
+        events,
     };
     (temp, shared)
 }

@@ -60,6 +60,7 @@ impl Fixture {
             listen: "127.0.0.1:0".parse()?,
             token: Some(TOKEN.to_owned()),
             limits: Limits::default(),
+            test_clock: false,
         };
         let server = Server::start(config).await?;
         let url = format!("ws://{}", server.local_addr());

@@ -20,6 +20,7 @@ use tracing::{debug, warn};
 /// The name of the SQLite database file inside a store directory.
 pub const STORE_DB_FILE: &str = "weft.db";
 
+mod leases;
 mod overlaps;
 mod write_log;
 
@@ -28,8 +29,8 @@ pub use write_log::LoggedWrite;
 
 /// The schema version this build creates and reads, kept in
 /// `PRAGMA user_version`. Version 2 added the overlaps table, version 3 the
-/// write log.
-const SCHEMA_VERSION: i64 = 3;
+/// write log, version 4 the leases.
+const SCHEMA_VERSION: i64 = 4;
 
 /// How long a statement waits for a lock held by another connection (for
 /// example a second `weft` process on the same store) before failing.
@@ -175,6 +176,16 @@ pub enum StoreError {
         source: rusqlite::Error,
     },
 
+    /// Reading leases failed.
+    #[error("failed to read leases from store database {}: {source}", path.display())]
+    ReadLeases {
+        /// The database file path.
+        path: PathBuf,
+        /// The SQLite error.
+        #[source]
+        source: rusqlite::Error,
+    },
+
     /// Reading overlaps failed.
     #[error("failed to read overlaps from store database {}: {source}", path.display())]
     ReadOverlaps {
@@ -211,7 +222,7 @@ pub enum StoreError {
 }
 
 /// One write of a batch passed to [`Store::commit`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StoreWrite {
     /// The document the chunk belongs to.
     pub doc_id: String,
@@ -225,6 +236,8 @@ pub struct StoreWrite {
     /// The write's entry in the workspace's write log, when it changed a
     /// file.
     pub logged: Option<LoggedWrite>,
+    /// Leases to add or replace (by id).
+    pub leases: Vec<crate::lease::Lease>,
 }
 
 /// An open store database.
@@ -308,7 +321,10 @@ impl Store {
             if version < 2 {
                 tx.execute_batch(overlaps::SCHEMA).map_err(schema_error)?;
             }
-            tx.execute_batch(write_log::SCHEMA).map_err(schema_error)?;
+            if version < 3 {
+                tx.execute_batch(write_log::SCHEMA).map_err(schema_error)?;
+            }
+            tx.execute_batch(leases::SCHEMA).map_err(schema_error)?;
             tx.pragma_update(None, "user_version", SCHEMA_VERSION)
                 .map_err(schema_error)?;
         }
@@ -489,6 +505,7 @@ fn commit_batch(conn: &mut Connection, writes: &[StoreWrite]) -> rusqlite::Resul
             if let Some(logged) = &write.logged {
                 write_log::insert(&tx, logged)?;
             }
+            leases::upsert(&tx, &write.leases)?;
 
             if let Some((write_id, reply)) = &write.write_record {
                 let inserted = insert_record.execute(params![write_id, reply])?;

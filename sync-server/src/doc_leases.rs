@@ -1,0 +1,243 @@
+//! What a document task does for leases: anchoring the lines of a new
+//! lease, finding leased lines after edits, and the `lease` overlaps of a
+//! write that changes lines inside another agent's live lease.
+
+use serde_json::Value;
+use weft_engine::content::FileContent;
+use weft_engine::document::FileDoc;
+use weft_engine::lease::{Lease, change_inside};
+use weft_engine::merge::LineRange;
+use weft_engine::path::WorkspacePath;
+use weft_engine::syntax::{language_for_path, outline};
+
+use crate::leases::lease_json;
+use crate::overlap::WriteContext;
+use crate::protocol::ProtocolError;
+
+/// The region a lease asks for.
+#[derive(Debug, Clone)]
+pub enum LeaseTarget {
+    /// The whole file.
+    File,
+    /// Lines, 1-based and inclusive, with `start <= end`.
+    Lines(LineRange),
+    /// The lines of the definition with this name.
+    Symbol(String),
+}
+
+/// A lease's region, checked against the file and anchored in its text.
+#[derive(Debug, Clone, Default)]
+pub struct Region {
+    /// The lines, or `None` for the whole file.
+    pub lines: Option<LineRange>,
+    /// Cursors on the first and last character of the lines.
+    pub anchors: Option<(String, String)>,
+}
+
+/// Checks `target` against the current text of `doc` and anchors it. A
+/// range that runs past the last line is cut there.
+pub fn region(
+    doc: &FileDoc,
+    path: &WorkspacePath,
+    target: &LeaseTarget,
+) -> Result<Region, ProtocolError> {
+    let lines = match target {
+        LeaseTarget::File => return Ok(Region::default()),
+        LeaseTarget::Lines(lines) => {
+            let count = line_count(&text(doc, path, "lines")?);
+            if lines.start > count {
+                return Err(ProtocolError::field(
+                    "invalid_request",
+                    "lines",
+                    format!(
+                        "lines {}-{} start past the end of {path}, which has {count} lines; lease lines 1-{count} or the whole file",
+                        lines.start, lines.end
+                    ),
+                ));
+            }
+            LineRange {
+                start: lines.start,
+                end: lines.end.min(count),
+            }
+        }
+        LeaseTarget::Symbol(name) => symbol_lines(&text(doc, path, "symbol")?, path, name)?,
+    };
+    Ok(Region {
+        lines: Some(lines),
+        anchors: doc.anchor_lines(lines),
+    })
+}
+
+/// The lines `anchors` mark in the current text, or `None` where they
+/// cannot be found.
+pub fn locate(doc: &FileDoc, anchors: &[(String, String)]) -> Vec<Option<LineRange>> {
+    let version = doc.version();
+    anchors
+        .iter()
+        .map(|(start, end)| doc.anchored_lines((start, end), &version))
+        .collect()
+}
+
+/// The `lease` overlaps of a write: one for each live lease of another
+/// agent (`leases`) inside which the write changed lines. `changed` holds
+/// the changed lines of the text before the write, whose version is
+/// `context.previous`; the records give the leased lines in the result.
+pub fn lease_overlaps(
+    doc: &FileDoc,
+    context: &WriteContext<'_>,
+    leases: &[Lease],
+    changed: &[LineRange],
+    now_ms: i64,
+) -> Vec<Value> {
+    let mut records = Vec::new();
+    for lease in leases {
+        let at = |version| {
+            lease.anchors.as_ref().and_then(|(start, end)| {
+                doc.anchored_lines((start.as_str(), end.as_str()), version)
+            })
+        };
+        let before = at(context.previous).or(lease.lines);
+        let Some(inside) = changed.iter().find(|range| change_inside(before, **range)) else {
+            continue;
+        };
+        let after = at(context.result).or(lease.lines);
+        let where_ = match before {
+            Some(lines) => format!("lines {}-{}", lines.start, lines.end),
+            None => "the whole file".to_owned(),
+        };
+        let message = format!(
+            "{} changed {} (line {} before the write) inside {}'s lease {} on {where_}: {}",
+            context.writer, context.path, inside.start, lease.agent, lease.id, lease.intent
+        );
+        records.push(context.lease(
+            &lease.agent,
+            lease_json(lease, after, now_ms),
+            after,
+            &message,
+        ));
+    }
+    records
+}
+
+fn text(doc: &FileDoc, path: &WorkspacePath, field: &'static str) -> Result<String, ProtocolError> {
+    match doc.content() {
+        Ok(FileContent::Text { text, .. }) => Ok(text),
+        Ok(FileContent::Bytes(_)) => Err(ProtocolError::field(
+            "not_text",
+            field,
+            format!("{path} is kept as bytes, which have no lines; lease the whole file"),
+        )),
+        Err(err) => Err(ProtocolError::internal(err.to_string())),
+    }
+}
+
+fn line_count(text: &str) -> usize {
+    text.split_inclusive('\n').count()
+}
+
+/// The lines of the one definition named `name` (or `Scope::name`).
+fn symbol_lines(text: &str, path: &WorkspacePath, name: &str) -> Result<LineRange, ProtocolError> {
+    let Some(language) = language_for_path(path.as_str()) else {
+        return Err(ProtocolError::field(
+            "invalid_request",
+            "symbol",
+            format!("weft reads no definitions in {path}; lease lines instead"),
+        ));
+    };
+    let outline = outline(language, text);
+    let found: Vec<_> = outline
+        .definitions
+        .iter()
+        .filter(|def| {
+            def.name == name || {
+                let mut qualified = def.scope.clone();
+                qualified.push(def.name.clone());
+                qualified.join("::") == name
+            }
+        })
+        .collect();
+    match found.as_slice() {
+        [one] => Ok(one.lines),
+        [] => Err(ProtocolError::field(
+            "not_found",
+            "symbol",
+            format!(
+                "no definition named {name:?} in {path}; check the name or lease lines instead"
+            ),
+        )),
+        many => {
+            let places: Vec<String> = many
+                .iter()
+                .map(|def| {
+                    format!(
+                        "{} at lines {}-{}",
+                        def.describe(),
+                        def.lines.start,
+                        def.lines.end
+                    )
+                })
+                .collect();
+            Err(ProtocolError::field(
+                "invalid_request",
+                "symbol",
+                format!(
+                    "{name:?} names {} definitions in {path} ({}); qualify it as Scope::{name} or lease lines instead",
+                    many.len(),
+                    places.join(", ")
+                ),
+            ))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use automerge::ActorId;
+    use weft_engine::change::ChangeMeta;
+
+    fn doc(text: &str) -> FileDoc {
+        FileDoc::create(
+            &FileContent::from_written_text(text),
+            ActorId::random(),
+            &ChangeMeta::now("agent-a", "create"),
+        )
+        .expect("document")
+        .0
+    }
+
+    fn path(raw: &str) -> WorkspacePath {
+        WorkspacePath::new(raw).expect("path")
+    }
+
+    #[test]
+    fn a_symbol_leases_its_definition() {
+        let doc = doc("fn a() {}\n\nfn b() {\n    1;\n}\n");
+        let region =
+            region(&doc, &path("src/lib.rs"), &LeaseTarget::Symbol("b".into())).expect("region");
+        assert_eq!(region.lines, Some(LineRange { start: 3, end: 5 }));
+        assert!(region.anchors.is_some());
+        let err = super::region(&doc, &path("src/lib.rs"), &LeaseTarget::Symbol("c".into()))
+            .expect_err("no such definition");
+        assert_eq!(err.code, "not_found");
+    }
+
+    #[test]
+    fn a_range_past_the_end_is_cut_or_rejected() {
+        let doc = doc("a\nb\nc\n");
+        let cut = region(
+            &doc,
+            &path("a.txt"),
+            &LeaseTarget::Lines(LineRange { start: 2, end: 9 }),
+        )
+        .expect("region");
+        assert_eq!(cut.lines, Some(LineRange { start: 2, end: 3 }));
+        let err = region(
+            &doc,
+            &path("a.txt"),
+            &LeaseTarget::Lines(LineRange { start: 4, end: 9 }),
+        )
+        .expect_err("past the end");
+        assert_eq!(err.field, Some("lines"));
+    }
+}
