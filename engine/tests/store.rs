@@ -256,16 +256,19 @@ fn version_one_store_gains_new_tables() -> TestResult {
     let dir = tempfile::tempdir()?;
     Store::open(dir.path())?.commit(&[write("doc", b"kept")])?;
 
-    // Put the database back to the first schema, which had no overlaps and
-    // no write log.
+    // Put the database back to the first schema, which had no overlaps, no
+    // write log and no leases.
     let old = Connection::open(dir.path().join(STORE_DB_FILE))?;
-    old.execute_batch("DROP TABLE overlaps; DROP TABLE write_log; PRAGMA user_version = 1;")?;
+    old.execute_batch(
+        "DROP TABLE overlaps; DROP TABLE write_log; DROP TABLE leases; PRAGMA user_version = 1;",
+    )?;
     drop(old);
 
     let store = Store::open(dir.path())?;
     assert_eq!(store.load_document("doc")?, Some(b"kept".to_vec()));
     assert_eq!(store.overlaps(None, None)?, Vec::new());
     assert_eq!(store.last_seq()?, 0);
+    assert_eq!(store.leases()?, Vec::new());
     Ok(())
 }
 
