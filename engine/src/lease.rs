@@ -1,7 +1,7 @@
 //! Leases: soft, visible claims that an agent is about to change a file or
 //! some of its lines.
 //!
-//! A lease blocks nobody. It names its holder, the file, an optional line
+//! A lease blocks no writer. It names its holder, the file, an optional line
 //! range (anchored in the text with Automerge cursors, see
 //! [`crate::document::FileDoc::anchor_lines`]), an intent text and an
 //! expiry. Whether a lease is live is decided when it is read, from the
@@ -37,7 +37,7 @@ pub struct Lease {
     pub anchors: Option<(String, String)>,
     /// The definition name the lease was asked for, when it was.
     pub symbol: Option<String>,
-    /// What the holder intends to do.
+    /// The holder's stated intent.
     pub intent: String,
     /// When it was granted, in milliseconds since the Unix epoch.
     pub granted_ms: i64,

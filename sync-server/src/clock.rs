@@ -12,7 +12,7 @@ use tokio::sync::Notify;
 
 use crate::protocol::ProtocolError;
 
-/// Longest single move of the test clock, in seconds (one year).
+/// Maximum single move of the test clock, in seconds (one year).
 const MAX_ADVANCE_SECS: u64 = 365 * 24 * 3600;
 
 /// A cloneable handle to the server's clock.

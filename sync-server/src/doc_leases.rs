@@ -1,4 +1,4 @@
-//! What a document task does for leases: anchoring the lines of a new
+//! The lease work of a document task: anchoring the lines of a new
 //! lease, finding leased lines after edits, and the `lease` overlaps of a
 //! write that changes lines inside another agent's live lease.
 
@@ -14,7 +14,7 @@ use crate::leases::lease_json;
 use crate::overlap::WriteContext;
 use crate::protocol::ProtocolError;
 
-/// The region a lease asks for.
+/// The region a lease requests.
 #[derive(Debug, Clone)]
 pub enum LeaseTarget {
     /// The whole file.
@@ -211,7 +211,7 @@ mod tests {
     }
 
     #[test]
-    fn a_symbol_leases_its_definition() {
+    fn region_of_symbol_is_its_definition() {
         let doc = doc("fn a() {}\n\nfn b() {\n    1;\n}\n");
         let region =
             region(&doc, &path("src/lib.rs"), &LeaseTarget::Symbol("b".into())).expect("region");
@@ -223,7 +223,7 @@ mod tests {
     }
 
     #[test]
-    fn a_range_past_the_end_is_cut_or_rejected() {
+    fn region_past_end_cut_or_rejected() {
         let doc = doc("a\nb\nc\n");
         let cut = region(
             &doc,

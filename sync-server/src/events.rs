@@ -18,7 +18,7 @@ use tokio::sync::{Notify, mpsc};
 use crate::clock::Clock;
 use crate::protocol::ProtocolError;
 
-/// Most patterns one subscription may hold.
+/// Maximum number of patterns in one subscription.
 const MAX_PATTERNS: usize = 256;
 
 /// The paths and agents an event concerns, which decide who receives it.
@@ -31,7 +31,7 @@ pub struct Concerns<'a> {
     pub agents: Vec<&'a str>,
 }
 
-/// Which paths a subscriber wants.
+/// The paths a subscriber receives events for.
 #[derive(Debug)]
 pub struct PathFilter {
     patterns: Vec<String>,
@@ -98,7 +98,7 @@ struct Subscriber {
     lagged: Arc<Notify>,
 }
 
-/// What a subscription has for its connection.
+/// The next item a subscription delivers to its connection.
 #[derive(Debug)]
 pub enum Feed {
     /// An encoded event to send.
@@ -266,7 +266,7 @@ mod tests {
     }
 
     #[test]
-    fn patterns_match_as_documented() {
+    fn path_filter_matches_globs() {
         assert!(filter(&[]).matches("any/path.rs"));
         let rust = filter(&["src/*.rs"]);
         assert!(rust.matches("src/lib.rs"));
@@ -280,7 +280,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_full_queue_drops_the_subscriber_and_signals_it() {
+    async fn publish_drops_full_subscriber() {
         let events = Events::new(2, Clock::new(false));
         let mut slow = events
             .subscribe("agent-a", filter(&[]), None)
@@ -307,7 +307,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn agents_get_their_own_events_whatever_the_patterns() {
+    async fn publish_reaches_own_agent() {
         let events = Events::new(8, Clock::new(false));
         let mut sub = events
             .subscribe("agent-a", filter(&["docs/**"]), None)

@@ -11,7 +11,7 @@ use crate::handler::Session;
 use crate::leases::{DEFAULT_TTL_SECS, GrantRequest, MAX_TTL_SECS, lease_json, located};
 use crate::protocol::{ProtocolError, Request};
 
-/// Longest intent text, in bytes.
+/// Maximum length of an intent, in bytes.
 const MAX_INTENT_LEN: usize = 2000;
 
 impl Session {
@@ -245,7 +245,7 @@ impl Session {
     }
 }
 
-/// The region a lease request asks for: `lines`, `symbol` or the whole
+/// The region a lease request names: `lines`, `symbol` or the whole
 /// file.
 fn lease_target(request: &Request) -> Result<LeaseTarget, ProtocolError> {
     let symbol = request.opt_string("symbol")?;

@@ -23,16 +23,16 @@ use crate::events::{Concerns, Events};
 use crate::protocol::ProtocolError;
 use crate::store_thread::StoreHandle;
 
-/// Longest time to live a lease may ask for, in seconds (one week).
+/// Maximum time to live of a lease, in seconds (one week).
 pub const MAX_TTL_SECS: u64 = 7 * 24 * 3600;
 
 /// Time to live of a lease that does not ask for one, in seconds.
 pub const DEFAULT_TTL_SECS: u64 = 30 * 60;
 
-/// Longest time the announcer sleeps before looking for expiries again.
+/// Maximum time the announcer sleeps before it looks for expiries again.
 const ANNOUNCE_TICK: Duration = Duration::from_secs(1);
 
-/// What a grant asks for, after the handler checked and anchored it.
+/// A grant request, after the handler checked and anchored its region.
 pub struct GrantRequest {
     /// The holder.
     pub agent: String,
@@ -44,7 +44,7 @@ pub struct GrantRequest {
     pub lines: Option<LineRange>,
     /// The cursors that anchor `lines`.
     pub anchors: Option<(String, String)>,
-    /// The definition name asked for, if any.
+    /// The requested definition name, if any.
     pub symbol: Option<String>,
     /// The holder's intent.
     pub intent: String,

@@ -1,0 +1,305 @@
+//! Leases and events through the connection handler, with a real store on
+//! disk and the server's test clock.
+
+mod common;
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::sync::watch;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+
+use common::{Connection, workspace};
+
+const TEXT: &str = "one\ntwo\nthree\nfour\nfive\nsix\n";
+
+async fn hello(
+    shared: &weft_sync_server::handler::Shared,
+    stopped: &watch::Receiver<bool>,
+    agent: &str,
+) -> Connection {
+    let mut connection = Connection::open(shared, stopped.clone());
+    let reply = connection
+        .request(json!({"type": "hello", "agent": agent}))
+        .await;
+    assert!(reply.get("result").is_some(), "{reply}");
+    connection
+}
+
+async fn version(connection: &mut Connection, path: &str) -> Value {
+    let read = connection
+        .request(json!({"type": "read", "path": path}))
+        .await;
+    read["result"]["version"].clone()
+}
+
+fn lines(start: usize, end: usize) -> Value {
+    json!({"start": start, "end": end})
+}
+
+#[tokio::test]
+async fn lease_lists_overlapping_foreign_leases() {
+    let (_temp, shared) = workspace(&[("a.txt", TEXT)]).await;
+    let (_stop, stopped) = watch::channel(false);
+    let mut a = hello(&shared, &stopped, "agent-a").await;
+    let mut b = hello(&shared, &stopped, "agent-b").await;
+
+    let first = a
+        .request(json!({"type": "lease", "path": "a.txt", "lines": lines(2, 3), "intent": "rename", "ttl": 60}))
+        .await;
+    let lease = &first["result"]["lease"];
+    assert_eq!(lease["lines"], lines(2, 3), "{first}");
+    assert_eq!(lease["fence"], 1);
+    assert_eq!(lease["state"], "live");
+
+    let second = b
+        .request(
+            json!({"type": "lease", "path": "a.txt", "lines": lines(3, 4), "intent": "reorder"}),
+        )
+        .await;
+    assert_eq!(second["result"]["lease"]["fence"], 2);
+    let overlapping = &second["result"]["overlapping"];
+    assert_eq!(overlapping.as_array().map(Vec::len), Some(1), "{second}");
+    assert_eq!(overlapping[0]["agent"], "agent-a");
+    assert_eq!(overlapping[0]["intent"], "rename");
+
+    let apart = b
+        .request(json!({"type": "lease", "path": "a.txt", "lines": lines(5, 6), "intent": "x"}))
+        .await;
+    assert_eq!(apart["result"]["overlapping"], json!([]), "{apart}");
+
+    let listed = b
+        .request(json!({"type": "leases", "agent": "agent-a"}))
+        .await;
+    assert_eq!(listed["result"]["leases"].as_array().map(Vec::len), Some(1));
+
+    let bad = a
+        .request(json!({"type": "lease", "path": "a.txt", "lines": lines(4, 2), "intent": "x"}))
+        .await;
+    assert_eq!(bad["error"]["field"], "lines", "{bad}");
+    let past = a
+        .request(json!({"type": "lease", "path": "a.txt", "lines": lines(9, 12), "intent": "x"}))
+        .await;
+    assert_eq!(past["error"]["field"], "lines", "{past}");
+}
+
+#[tokio::test]
+async fn lease_lines_move_with_insertions() {
+    let (_temp, shared) = workspace(&[("a.txt", TEXT)]).await;
+    let (_stop, stopped) = watch::channel(false);
+    let mut a = hello(&shared, &stopped, "agent-a").await;
+    let mut b = hello(&shared, &stopped, "agent-b").await;
+
+    a.request(json!({"type": "lease", "path": "a.txt", "lines": lines(3, 4), "intent": "rework"}))
+        .await;
+    let base = version(&mut b, "a.txt").await;
+    let text = format!("new 1\nnew 2\n{TEXT}");
+    let write = b
+        .request(json!({"type": "write", "path": "a.txt", "base": base, "text": text}))
+        .await;
+    assert_eq!(
+        write["result"]["overlaps"],
+        json!([]),
+        "an insertion above is not inside: {write}"
+    );
+
+    let listed = a.request(json!({"type": "leases", "path": "a.txt"})).await;
+    assert_eq!(
+        listed["result"]["leases"][0]["lines"],
+        lines(5, 6),
+        "{listed}"
+    );
+}
+
+#[tokio::test]
+async fn lease_expiry_under_test_clock() {
+    let (_temp, shared) = workspace(&[("a.txt", TEXT)]).await;
+    let (_stop, stopped) = watch::channel(false);
+    let mut a = hello(&shared, &stopped, "agent-a").await;
+    let mut b = hello(&shared, &stopped, "agent-b").await;
+
+    let granted = a
+        .request(json!({"type": "lease", "path": "a.txt", "lines": lines(2, 4), "intent": "rename", "ttl": 30}))
+        .await;
+    let fence = granted["result"]["lease"]["fence"].clone();
+    let base = version(&mut a, "a.txt").await;
+
+    let moved = b.request(json!({"type": "clock", "advance": 31})).await;
+    assert!(moved["result"]["now"].is_i64(), "{moved}");
+    let taken = b
+        .request(
+            json!({"type": "lease", "path": "a.txt", "lines": lines(2, 4), "intent": "reorder"}),
+        )
+        .await;
+    assert_eq!(
+        taken["result"]["overlapping"],
+        json!([]),
+        "a's lease expired: {taken}"
+    );
+    let live = b.request(json!({"type": "leases"})).await;
+    assert_eq!(
+        live["result"]["leases"].as_array().map(Vec::len),
+        Some(1),
+        "{live}"
+    );
+    let all = b.request(json!({"type": "leases", "all": true})).await;
+    let states: Vec<&str> = all["result"]["leases"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|lease| lease["state"].as_str())
+        .collect();
+    assert_eq!(states, ["expired", "live"]);
+
+    // a's late write is applied and meets b's lease.
+    let late = a
+        .request(
+            json!({"type": "write", "path": "a.txt", "base": base, "fence": fence,
+            "text": "one\nTWO\nthree\nfour\nfive\nsix\n"}),
+        )
+        .await;
+    let result = &late["result"];
+    assert_eq!(
+        result["text"], "one\nTWO\nthree\nfour\nfive\nsix\n",
+        "{late}"
+    );
+    assert_eq!(result["lease"]["state"], "superseded", "{late}");
+    assert_eq!(result["lease"]["superseded_by"]["agent"], "agent-b");
+    let overlaps = result["overlaps"].as_array().expect("overlaps");
+    assert_eq!(overlaps.len(), 1, "{late}");
+    assert_eq!(overlaps[0]["kind"], "lease");
+    assert_eq!(overlaps[0]["severity"], "medium");
+    assert_eq!(overlaps[0]["agents"], json!(["agent-b", "agent-a"]));
+    assert_eq!(overlaps[0]["lease"]["intent"], "reorder");
+
+    let unknown = a
+        .request(json!({"type": "write", "path": "a.txt", "base": base, "fence": 99, "text": TEXT}))
+        .await;
+    assert_eq!(unknown["error"]["field"], "fence", "{unknown}");
+}
+
+#[tokio::test]
+async fn lease_renew_release_by_holder_only() {
+    let (_temp, shared) = workspace(&[("a.txt", TEXT)]).await;
+    let (_stop, stopped) = watch::channel(false);
+    let mut a = hello(&shared, &stopped, "agent-a").await;
+    let mut b = hello(&shared, &stopped, "agent-b").await;
+
+    let granted = a
+        .request(json!({"type": "lease", "path": "a.txt", "intent": "whole file", "ttl": 10}))
+        .await;
+    let lease = &granted["result"]["lease"];
+    assert_eq!(lease["lines"], Value::Null, "{granted}");
+    let id = lease["id"].clone();
+    let expires = lease["expires"].as_i64().expect("expiry");
+
+    let renewed = a
+        .request(json!({"type": "renew", "lease": id, "ttl": 3600}))
+        .await;
+    assert!(
+        renewed["result"]["lease"]["expires"].as_i64() > Some(expires),
+        "{renewed}"
+    );
+    let foreign = b.request(json!({"type": "release", "lease": id})).await;
+    assert_eq!(foreign["error"]["code"], "not_holder", "{foreign}");
+    let released = a.request(json!({"type": "release", "lease": id})).await;
+    assert_eq!(
+        released["result"]["lease"]["state"], "released",
+        "{released}"
+    );
+    let again = a.request(json!({"type": "renew", "lease": id})).await;
+    assert_eq!(again["error"]["code"], "lease_lapsed", "{again}");
+}
+
+#[tokio::test]
+async fn lease_holder_hears_of_write_inside() {
+    let (_temp, shared) = workspace(&[("a.txt", TEXT)]).await;
+    let (_stop, stopped) = watch::channel(false);
+    let mut a = hello(&shared, &stopped, "agent-a").await;
+    let mut b = hello(&shared, &stopped, "agent-b").await;
+
+    a.request(json!({"type": "lease", "path": "a.txt", "lines": lines(2, 3), "intent": "rename"}))
+        .await;
+    // Patterns that do not match the file: the holder still hears of its
+    // own overlap, but not of the change itself.
+    let subscribed = a
+        .request(json!({"type": "subscribe", "paths": ["docs/**"]}))
+        .await;
+    assert_eq!(subscribed["result"]["paths"], json!(["docs/**"]));
+
+    let base = version(&mut b, "a.txt").await;
+    b.request(json!({"type": "write", "path": "a.txt", "base": base,
+        "text": "one\ntwo\nTHREE\nfour\nfive\nsix\n"}))
+        .await;
+    let event = a.next_event().await;
+    assert_eq!(event["event"], "overlap_opened", "{event}");
+    assert_eq!(event["overlap"]["kind"], "lease");
+    assert_eq!(event["overlap"]["agents"], json!(["agent-a", "agent-b"]));
+    assert!(event["time"].is_i64());
+
+    // With every path subscribed, b's next change arrives as well.
+    a.request(json!({"type": "subscribe"})).await;
+    let base = version(&mut b, "a.txt").await;
+    b.request(json!({"type": "write", "path": "a.txt", "base": base,
+        "text": "one\ntwo\nTHREE\nfour\nfive\nSIX\n"}))
+        .await;
+    let event = a.next_event().await;
+    assert_eq!(event["event"], "file_changed", "{event}");
+    assert_eq!(event["agent"], "agent-b");
+    assert_eq!(event["lines"], json!([[6, 6]]));
+}
+
+#[tokio::test]
+async fn subscriber_not_reading_is_closed() {
+    let (_temp, shared) = workspace(&[("a.txt", TEXT)]).await;
+    let (_stop, stopped) = watch::channel(false);
+    let mut slow = hello(&shared, &stopped, "slow").await;
+    let mut fast = hello(&shared, &stopped, "fast").await;
+    let mut writer = hello(&shared, &stopped, "writer").await;
+    slow.request(json!({"type": "subscribe"})).await;
+    fast.request(json!({"type": "subscribe"})).await;
+
+    // The test connection buffers 16 frames and the server queues 16
+    // events, so 40 changes overflow a connection that does not read.
+    let writes = 40;
+    for n in 0..writes {
+        let base = version(&mut writer, "a.txt").await;
+        writer
+            .request(json!({"type": "write", "path": "a.txt", "base": base, "text": format!("{TEXT}{n}\n")}))
+            .await;
+        let event = fast.next_event().await;
+        assert_eq!(event["event"], "file_changed", "{event}");
+    }
+
+    let mut changes = 0;
+    let mut lagged = false;
+    let close = loop {
+        let message = tokio::time::timeout(Duration::from_secs(10), slow.replies.recv())
+            .await
+            .expect("a message within 10 s")
+            .expect("a close frame before the end");
+        match message {
+            Message::Text(text) => {
+                let event: Value = serde_json::from_str(&text).expect("JSON");
+                match event["event"].as_str() {
+                    Some("file_changed") => changes += 1,
+                    Some("lagged") => {
+                        assert_eq!(event["queue"], 16, "{event}");
+                        lagged = true;
+                    }
+                    _ => panic!("unexpected message {event}"),
+                }
+            }
+            Message::Close(frame) => break frame,
+            other => panic!("unexpected message {other:?}"),
+        }
+    };
+    let frame = close.expect("a close frame with a reason");
+    assert_eq!(frame.code, CloseCode::Again);
+    assert!(lagged, "the slow connection was told why it is closed");
+    assert!(
+        changes < writes,
+        "the slow connection got {changes} of {writes}"
+    );
+}
