@@ -10,6 +10,7 @@ use serde_json::{Map, Value, json};
 use weft_engine::content::FileContent;
 use weft_engine::diff::changed_lines;
 use weft_engine::document::FileDoc;
+use weft_engine::lease::Lease;
 use weft_engine::merge::LineRange;
 use weft_engine::path::WorkspacePath;
 use weft_engine::store::{LoggedWrite, StoreWrite};
@@ -333,11 +334,14 @@ impl DocTask {
     }
 }
 
-/// Computes a write's merge and overlaps without writing anything.
+/// Computes a write's merge and overlaps without writing anything;
+/// `leases` are the live leases of other agents on the file.
 pub(crate) fn preview(
     doc: &FileDoc,
     doc_id: &str,
     job: &WriteJob,
+    leases: &[Lease],
+    now_ms: i64,
 ) -> Result<Map<String, Value>, ProtocolError> {
     let Edit::Whole(content) = &job.edit else {
         return Err(ProtocolError::new(
@@ -363,6 +367,16 @@ pub(crate) fn preview(
         &planned.concurrent_agents,
         planned.replaced_unseen_bytes,
     );
+    if let (Ok(FileContent::Text { text: before, .. }), FileContent::Text { text: after, .. }) =
+        (doc.content(), &planned.content)
+    {
+        let changed = changed_lines(&before, after);
+        if !changed.is_empty() {
+            overlaps.extend(doc_leases::lease_overlaps(
+                doc, &context, leases, &changed, now_ms,
+            ));
+        }
+    }
     for record in &mut overlaps {
         if let Some(record) = record.as_object_mut() {
             record.remove("id");

@@ -456,7 +456,13 @@ impl DocTask {
                 stored
             }
             Command::Preview { job, reply } => {
-                let _ = reply.send(crate::doc_write::preview(doc, &self.doc_id, &job));
+                let leases = self
+                    .leases
+                    .live_on_doc(&self.doc_id, Some(&job.meta.agent))
+                    .await;
+                let now = self.leases.clock().now_ms();
+                let preview = crate::doc_write::preview(doc, &self.doc_id, &job, &leases, now);
+                let _ = reply.send(preview);
                 true
             }
             Command::CheckDelete {

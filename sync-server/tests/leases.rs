@@ -303,3 +303,30 @@ async fn subscriber_not_reading_is_closed() {
         "the slow connection got {changes} of {writes}"
     );
 }
+
+#[tokio::test]
+async fn preview_reports_lease_overlap() {
+    let (_temp, shared) = workspace(&[("a.txt", TEXT)]).await;
+    let (_stop, stopped) = watch::channel(false);
+    let mut a = hello(&shared, &stopped, "agent-a").await;
+    let mut b = hello(&shared, &stopped, "agent-b").await;
+
+    a.request(json!({"type": "lease", "path": "a.txt", "lines": lines(5, 6), "intent": "trim"}))
+        .await;
+    let base = version(&mut b, "a.txt").await;
+    let preview = b
+        .request(json!({"type": "preview", "path": "a.txt", "base": base,
+            "text": "one\ntwo\nthree\nfour\nFIVE\nsix\n"}))
+        .await;
+    let overlaps = &preview["result"]["overlaps"];
+    assert_eq!(overlaps.as_array().map(Vec::len), Some(1), "{preview}");
+    assert_eq!(overlaps[0]["kind"], "lease");
+    assert_eq!(overlaps[0]["state"], "preview");
+
+    let listed = b.request(json!({"type": "overlaps", "all": true})).await;
+    assert_eq!(
+        listed["result"]["overlaps"],
+        json!([]),
+        "a preview stores nothing"
+    );
+}
