@@ -115,21 +115,40 @@ impl Session {
         let agent = request.opt_string("agent")?;
         let all = request.opt_bool("all")?.unwrap_or(false);
         let now = self.now();
-        let leases: Vec<Lease> = self
+
+        // A lease follows its file's document, so after a rename it is
+        // listed, and shown, under the file's new path.
+        let entries = self.shared.index.list().await?;
+        let live_path = |doc_id: &str| {
+            entries
+                .iter()
+                .find(|entry| !entry.deleted && entry.doc_id == doc_id)
+                .map(|entry| entry.path.to_string())
+        };
+        let leases: Vec<(Lease, String)> = self
             .shared
             .leases
             .all()
             .await
             .into_iter()
             .filter(|lease| all || lease.is_live(now))
-            .filter(|lease| path.as_ref().is_none_or(|path| lease.path == path.as_str()))
             .filter(|lease| agent.is_none_or(|agent| lease.agent == agent))
+            .map(|lease| {
+                let shown = live_path(&lease.doc_id).unwrap_or_else(|| lease.path.clone());
+                (lease, shown)
+            })
+            .filter(|(_, shown)| path.as_ref().is_none_or(|path| shown == path.as_str()))
             .collect();
-        let lines = self.lines_of(&leases).await;
+        let plain: Vec<Lease> = leases.iter().map(|(lease, _)| lease.clone()).collect();
+        let lines = self.lines_of(&plain).await;
         let shown: Vec<Value> = leases
             .iter()
             .zip(lines)
-            .map(|(lease, lines)| lease_json(lease, lines, now))
+            .map(|((lease, path), lines)| {
+                let mut shown = lease_json(lease, lines, now);
+                shown["path"] = json!(path);
+                shown
+            })
             .collect();
         Ok(json!({ "leases": shown, "now": now }))
     }

@@ -330,3 +330,25 @@ async fn preview_reports_lease_overlap() {
         "a preview stores nothing"
     );
 }
+
+#[tokio::test]
+async fn lease_follows_renamed_file() {
+    let (_temp, shared) = workspace(&[("a.txt", TEXT)]).await;
+    let (_stop, stopped) = watch::channel(false);
+    let mut a = hello(&shared, &stopped, "agent-a").await;
+    let mut b = hello(&shared, &stopped, "agent-b").await;
+
+    a.request(json!({"type": "lease", "path": "a.txt", "lines": lines(1, 2), "intent": "edit"}))
+        .await;
+    let renamed = b
+        .request(json!({"type": "rename", "from": "a.txt", "to": "b.txt"}))
+        .await;
+    assert!(renamed.get("result").is_some(), "{renamed}");
+
+    let listed = b.request(json!({"type": "leases", "path": "b.txt"})).await;
+    let leases = &listed["result"]["leases"];
+    assert_eq!(leases.as_array().map(Vec::len), Some(1), "{listed}");
+    assert_eq!(leases[0]["path"], "b.txt");
+    let old = b.request(json!({"type": "leases", "path": "a.txt"})).await;
+    assert_eq!(old["result"]["leases"], json!([]), "{old}");
+}
