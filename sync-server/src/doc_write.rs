@@ -100,9 +100,16 @@ impl DocTask {
         }
         let (changed, new_lines, summary) = match (&previous_content, &outcome.content) {
             (Ok(FileContent::Text { text: before, .. }), FileContent::Text { text: after, .. }) => {
+                // The changed lines of the new text go only into the
+                // file_changed event.
+                let new_lines = if self.events.has_subscribers() {
+                    changed_lines(after, before)
+                } else {
+                    Vec::new()
+                };
                 (
                     changed_lines(before, after),
-                    changed_lines(after, before),
+                    new_lines,
                     cross_file::summarize(&job.path, before, after),
                 )
             }

@@ -163,6 +163,15 @@ impl Events {
         }
     }
 
+    /// Returns whether any connection is subscribed, so that callers can
+    /// skip building events nobody receives.
+    pub fn has_subscribers(&self) -> bool {
+        self.subscribers
+            .lock()
+            .map(|subscribers| !subscribers.is_empty())
+            .unwrap_or(false)
+    }
+
     /// The queue length of each subscriber.
     pub fn queue(&self) -> usize {
         self.queue
