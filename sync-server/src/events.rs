@@ -121,6 +121,11 @@ impl Subscription {
         self.receiver.recv().await
     }
 
+    /// The next queued event, without waiting.
+    pub fn try_next(&mut self) -> Option<Arc<str>> {
+        self.receiver.try_recv().ok()
+    }
+
     /// Completes when the subscriber fell behind and was dropped.
     pub async fn lagged(&self) {
         self.lagged.notified().await;
