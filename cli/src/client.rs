@@ -1,6 +1,9 @@
 //! The WebSocket client of the weft protocol (`docs/protocol.md`): one
 //! connection, requests with ids, typed replies and typed server errors.
+//! A subscribed connection also receives events, which arrive between
+//! replies and are kept for [`Client::next_event`].
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::time::Duration;
 
@@ -14,9 +17,13 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+mod events;
+mod lease_requests;
 pub mod messages;
 mod overlap_requests;
 
+pub use events::{CloseInfo, Event, EventBody, Received};
+pub use lease_requests::{Lease, LeaseFilter, LeaseGrant, LeaseRequest};
 pub use messages::{
     Change, FileContent, FileEntry, Listing, Overlap, Payload, PreviewRequest, WriteRequest,
 };
@@ -75,6 +82,19 @@ pub struct Client {
     max_message_bytes: Option<usize>,
     /// The workspace sequence number sent as `since` with each write.
     since: Option<u64>,
+    /// Whether the connection subscribed to events, so that events read
+    /// while waiting for a reply are kept rather than skipped.
+    subscribed: bool,
+    /// Events read while waiting for a reply, oldest first.
+    events: VecDeque<Event>,
+}
+
+/// A message read from the connection.
+enum Incoming {
+    /// A text frame with a JSON value, and the text as it arrived.
+    Message { text: String, value: Value },
+    /// The server closed the connection.
+    Closed(CloseInfo),
 }
 
 impl Client {
@@ -108,6 +128,8 @@ impl Client {
             max_file_bytes: None,
             max_message_bytes: None,
             since: None,
+            subscribed: false,
+            events: VecDeque::new(),
         })
     }
 
@@ -169,43 +191,33 @@ impl Client {
         &self.url
     }
 
+    /// Sends a close frame and marks the connection closed. A failure is
+    /// only logged, because the caller is done with the connection.
+    pub async fn close(&mut self) {
+        if self.closed {
+            return;
+        }
+        self.closed = true;
+        if let Err(error) = self.socket.close(None).await {
+            tracing::debug!(url = %self.url, %error, "closing the connection failed");
+        }
+    }
+
     async fn receive_reply(&mut self, id: u64, kind: &str) -> Result<Value> {
         loop {
-            let frame = match self.socket.next().await {
-                Some(frame) => frame.with_context(|| {
-                    format!("failed to read the {kind} reply from {}", self.url)
-                })?,
-                None => bail!(
-                    "{} closed the connection before replying to {kind}",
+            let incoming = self
+                .read_incoming()
+                .await
+                .with_context(|| format!("failed to read the {kind} reply from {}", self.url))?;
+            let (text, reply) = match incoming {
+                Incoming::Message { text, value } => (text, value),
+                Incoming::Closed(close) => bail!(
+                    "{} closed the connection before replying to {kind}: {close}",
                     self.url
                 ),
             };
-            let text = match frame {
-                Message::Text(text) => text,
-                Message::Close(close) => {
-                    let reason = close
-                        .map(|frame| frame.reason.to_string())
-                        .unwrap_or_default();
-                    bail!(
-                        "{} closed the connection before replying to {kind}: {}",
-                        self.url,
-                        if reason.is_empty() {
-                            "no reason given"
-                        } else {
-                            reason.as_str()
-                        }
-                    );
-                }
-                Message::Binary(_) => {
-                    tracing::warn!(url = %self.url, "ignoring a binary frame; the protocol sends text frames only");
-                    continue;
-                }
-                Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => continue,
-            };
-            let reply: Value = serde_json::from_str(text.as_str())
-                .with_context(|| format!("server {} sent a message that is not JSON", self.url))?;
             let Some(reply_id) = reply.get("id") else {
-                tracing::debug!(message = %text.as_str(), "skipping event");
+                self.keep_event(text, reply);
                 continue;
             };
             if reply_id.as_u64() != Some(id) {
@@ -213,6 +225,45 @@ impl Client {
                 continue;
             }
             return parse_reply(reply, kind);
+        }
+    }
+
+    /// Keeps an event that arrived while a request waited for its reply,
+    /// or skips it when the connection never subscribed.
+    fn keep_event(&mut self, text: String, value: Value) {
+        if self.subscribed {
+            self.events.push_back(Event::new(text, value));
+        } else {
+            tracing::debug!(message = %text, "skipping event");
+        }
+    }
+
+    /// Reads the next text message or the close of the connection, skipping
+    /// ping, pong and binary frames. Cancel-safe: a message is either
+    /// returned or still unread.
+    async fn read_incoming(&mut self) -> Result<Incoming> {
+        loop {
+            let frame = match self.socket.next().await {
+                Some(frame) => frame?,
+                None => return Ok(Incoming::Closed(CloseInfo::default())),
+            };
+            let text = match frame {
+                Message::Text(text) => text,
+                Message::Close(close) => {
+                    return Ok(Incoming::Closed(CloseInfo::from_frame(close.as_ref())));
+                }
+                Message::Binary(_) => {
+                    tracing::warn!(url = %self.url, "ignoring a binary frame; the protocol sends text frames only");
+                    continue;
+                }
+                Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => continue,
+            };
+            let value: Value = serde_json::from_str(text.as_str())
+                .with_context(|| format!("server {} sent a message that is not JSON", self.url))?;
+            return Ok(Incoming::Message {
+                text: text.as_str().to_owned(),
+                value,
+            });
         }
     }
 

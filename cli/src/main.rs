@@ -4,6 +4,8 @@
 
 mod client;
 mod commands;
+mod duration;
+mod line_range;
 mod offline;
 mod output;
 mod serve;
@@ -21,9 +23,12 @@ use commands::clone::CloneArgs;
 use commands::eval_merges::EvalMergesArgs;
 use commands::export::ExportArgs;
 use commands::files::{LogArgs, LsArgs, ReadArgs, WriteArgs};
+use commands::leases::{LeaseArgs, LeasesArgs, ReleaseArgs, RenewArgs};
 use commands::merge_file::MergeFileArgs;
 use commands::overlaps::OverlapsArgs;
+use commands::status::StatusArgs;
 use commands::sync::SyncArgs;
+use commands::watch::WatchArgs;
 
 /// Several AI coding agents editing one code base at once: every file is an
 /// Automerge document, `weft serve` merges concurrent writes, and working
@@ -43,6 +48,9 @@ enum Command {
     Clone(CloneArgs),
     /// Send local changes to the server and bring the server's changes in
     Sync(SyncArgs),
+    /// Show local changes, other agents' leases on them, open overlaps and
+    /// files changed on the server since the last sync
+    Status(StatusArgs),
     /// Write a workspace into a plain folder, from a server or a store
     Export(ExportArgs),
     /// Print a file of the workspace
@@ -55,6 +63,17 @@ enum Command {
     Log(LogArgs),
     /// List the open overlaps that involve this agent, or acknowledge one
     Overlaps(OverlapsArgs),
+    /// Tell other agents which lines of a file this agent is about to change
+    Lease(LeaseArgs),
+    /// Extend a live lease of this agent
+    Renew(RenewArgs),
+    /// End a lease of this agent before it expires
+    Release(ReleaseArgs),
+    /// List live leases, of every file or of one
+    Leases(LeasesArgs),
+    /// Print the workspace's events (changes, leases, overlaps) as they
+    /// happen, until interrupted
+    Watch(WatchArgs),
     /// Merge three files as git merge-file does, exiting with the number of
     /// high-severity overlaps
     MergeFile(MergeFileArgs),
@@ -145,6 +164,12 @@ fn run(command: Command) -> Result<()> {
             Command::Ls(args) => commands::files::ls(args).await,
             Command::Log(args) => commands::files::log(args).await,
             Command::Overlaps(args) => commands::overlaps::run(args).await,
+            Command::Status(args) => commands::status::run(args).await,
+            Command::Lease(args) => commands::leases::lease(args).await,
+            Command::Renew(args) => commands::leases::renew(args).await,
+            Command::Release(args) => commands::leases::release(args).await,
+            Command::Leases(args) => commands::leases::list(args).await,
+            Command::Watch(args) => commands::watch::run(args).await,
             Command::EvalMerges(args) => commands::eval_merges::run(args),
         }
     })

@@ -45,7 +45,9 @@ pub fn run(options: ServeOptions) -> anyhow::Result<()> {
     let store_dir = options.store.unwrap_or_else(|| options.dir.join(".weft"));
     let token = options.token.filter(|token| !token.is_empty());
     if options.event_queue == 0 {
-        bail!("invalid --event-queue 0: a connection needs room for at least one event; pass 1 or more");
+        bail!(
+            "invalid --event-queue 0: a connection needs room for at least one event; pass 1 or more"
+        );
     }
     let config = ServerConfig {
         root: options.dir,

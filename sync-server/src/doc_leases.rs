@@ -71,11 +71,11 @@ pub fn region(
 /// The lines `anchors` mark in the current text, or `None` where they
 /// cannot be found.
 pub fn locate(doc: &FileDoc, anchors: &[(String, String)]) -> Vec<Option<LineRange>> {
-    let version = doc.version();
-    anchors
+    let anchors: Vec<(&str, &str)> = anchors
         .iter()
-        .map(|(start, end)| doc.anchored_lines((start, end), &version))
-        .collect()
+        .map(|(start, end)| (start.as_str(), end.as_str()))
+        .collect();
+    doc.anchored_lines_all(&anchors, &doc.version())
 }
 
 /// The `lease` overlaps of a write: one for each live lease of another

@@ -9,6 +9,8 @@
 //! overflows, the handler stops sending events, sends `lagged`, and
 //! closes the connection, even if the client stopped reading.
 
+use std::time::Duration;
+
 use automerge::ActorId;
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use serde_json::{Map, Value, json};
@@ -33,6 +35,10 @@ use crate::store_thread::StoreHandle;
 
 /// Longest accepted agent name, in bytes.
 const MAX_AGENT_LEN: usize = 128;
+
+/// How long a connection that fell behind has to take the `lagged` event
+/// and the Close frame before it is dropped without them.
+const LAGGED_GRACE: Duration = Duration::from_secs(30);
 
 /// State that every connection shares.
 #[derive(Clone)]
@@ -203,7 +209,7 @@ where
 
 /// Tells a connection that fell behind why it is closed, and closes it
 /// with code 1013 (try again later). A client that does not read at all is
-/// dropped after the shutdown grace period.
+/// dropped after [`LAGGED_GRACE`].
 async fn close_lagged<S>(sink: &mut S, shared: &Shared)
 where
     S: Sink<Message, Error = tungstenite::Error> + Unpin,
@@ -218,7 +224,9 @@ where
         sink.send(notice).await?;
         sink.send(Message::Close(Some(frame))).await
     };
-    let _ = tokio::time::timeout(shared.limits.shutdown_grace, closing).await;
+    if tokio::time::timeout(LAGGED_GRACE, closing).await.is_err() {
+        tracing::warn!("dropping a lagging connection that read nothing for 30 s");
+    }
 }
 
 /// Ends a connection whose transport failed, telling the client why when

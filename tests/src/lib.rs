@@ -336,6 +336,12 @@ impl Sandbox {
         ServerProcess::start(&self.repo, &self.store)
     }
 
+    /// Starts `weft serve` on `repo` with `store` and extra arguments, such
+    /// as `--test-clock` or `--event-queue 4`.
+    pub fn start_with(&self, extra: &[&str]) -> ServerProcess {
+        ServerProcess::start_with(&self.repo, &self.store, extra)
+    }
+
     /// Runs `weft export --server URL` into the new folder `root/name` and
     /// returns that folder.
     pub fn export_from_server(&self, url: &str, name: &str) -> PathBuf {

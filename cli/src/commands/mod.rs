@@ -8,13 +8,18 @@ mod dry_run;
 pub mod eval_merges;
 pub mod export;
 pub mod files;
+#[cfg(test)]
+mod lease_tests;
+pub mod leases;
 pub mod merge_file;
 pub mod overlaps;
 pub mod plan;
+pub mod status;
 pub mod sync;
 #[cfg(test)]
 mod sync_tests;
 pub mod tree;
+pub mod watch;
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher as _, Hasher as _};

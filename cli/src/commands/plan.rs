@@ -129,6 +129,69 @@ fn classify(
     }
 }
 
+/// A change of a file on one side since the working copy's last sync.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Change {
+    /// The file is new.
+    Added,
+    /// The content or the executable bit changed.
+    Modified,
+    /// The file is gone.
+    Deleted,
+}
+
+impl Change {
+    /// Returns the change as `weft status` prints it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Change::Added => "added",
+            Change::Modified => "modified",
+            Change::Deleted => "deleted",
+        }
+    }
+}
+
+/// Returns how a step's path changed locally, or `None` for a step that
+/// only brings in the server's changes.
+pub fn local_change(action: Action) -> Option<Change> {
+    match action {
+        Action::Send => Some(Change::Modified),
+        Action::Create => Some(Change::Added),
+        Action::DeleteRemote | Action::Restore => Some(Change::Deleted),
+        Action::Add | Action::Update | Action::DeleteLocal | Action::Forget | Action::Skip(_) => {
+            None
+        }
+    }
+}
+
+/// Compares the server's files with the versions recorded at the last
+/// sync and returns each path whose server side changed, in path order.
+/// A path is added when listed without a recorded version, modified when
+/// listed at another version or executable bit, and deleted when recorded
+/// but no longer listed. Reserved paths (see [`reserved_reason`]) are left
+/// out, since a sync never writes them.
+pub fn server_changes(
+    bases: &BTreeMap<String, FileState>,
+    server: &BTreeMap<String, ServerFile>,
+) -> Vec<(String, Change)> {
+    let paths: BTreeSet<&String> = bases.keys().chain(server.keys()).collect();
+    let mut changes = Vec::new();
+    for path in paths {
+        if reserved_reason(path).is_some() {
+            continue;
+        }
+        let change = match (bases.get(path), server.get(path)) {
+            (None, Some(_)) => Change::Added,
+            (Some(base), Some(file)) if server_changed(base, file) => Change::Modified,
+            (Some(_), None) => Change::Deleted,
+            _ => continue,
+        };
+        changes.push((path.clone(), change));
+    }
+    changes
+}
+
 fn server_changed(base: &FileState, server: &ServerFile) -> bool {
     !same_version(&base.base, &server.version) || base.executable != server.executable
 }
@@ -334,6 +397,54 @@ mod tests {
             actions[2],
             ("sub/.git/hooks/pre-commit", Action::Skip(_))
         ));
+    }
+
+    #[test]
+    fn server_changes_compare_recorded_versions() {
+        let bases = BTreeMap::from([
+            ("same".to_owned(), base(&[V1], "a", false)),
+            ("edited".to_owned(), base(&[V1], "a", false)),
+            ("chmod".to_owned(), base(&[V1], "a", false)),
+            ("gone".to_owned(), base(&[V1], "a", false)),
+        ]);
+        let servers = BTreeMap::from([
+            ("same".to_owned(), server(&[V1], false)),
+            ("edited".to_owned(), server(&[V2], false)),
+            ("chmod".to_owned(), server(&[V1], true)),
+            ("new".to_owned(), server(&[V1], false)),
+            (".weft/config.json".to_owned(), server(&[V1], false)),
+        ]);
+        let changes = server_changes(&bases, &servers);
+        let listed: Vec<(&str, Change)> = changes
+            .iter()
+            .map(|(path, change)| (path.as_str(), *change))
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                ("chmod", Change::Modified),
+                ("edited", Change::Modified),
+                ("gone", Change::Deleted),
+                ("new", Change::Added),
+            ]
+        );
+    }
+
+    #[test]
+    fn local_change_of_each_action() {
+        assert_eq!(local_change(Action::Send), Some(Change::Modified));
+        assert_eq!(local_change(Action::Create), Some(Change::Added));
+        assert_eq!(local_change(Action::DeleteRemote), Some(Change::Deleted));
+        assert_eq!(local_change(Action::Restore), Some(Change::Deleted));
+        for action in [
+            Action::Add,
+            Action::Update,
+            Action::DeleteLocal,
+            Action::Forget,
+            Action::Skip("reserved"),
+        ] {
+            assert_eq!(local_change(action), None, "{action:?}");
+        }
     }
 
     #[test]

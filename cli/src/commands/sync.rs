@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::client::{Client, FileEntry};
 use crate::output;
-use crate::working_copy::{self, WorkingCopy};
+use crate::working_copy::{self, State, WorkingCopy};
 
 use super::apply::Syncer;
 use super::plan::{LocalFile, ServerFile, Step, plan};
@@ -39,20 +39,7 @@ pub struct SyncArgs {
 
 /// Runs `weft sync`.
 pub async fn run(args: SyncArgs) -> Result<()> {
-    let root = match args.dir {
-        Some(dir) => dir,
-        None => {
-            let current = std::env::current_dir().context("failed to read the current folder")?;
-            working_copy::discover(&current).with_context(|| {
-                format!(
-                    "{} is not inside a working copy; pass the working copy folder or run weft clone first",
-                    current.display()
-                )
-            })?
-        }
-    };
-    let root =
-        std::path::absolute(&root).with_context(|| format!("invalid folder {}", root.display()))?;
+    let root = working_copy_root(args.dir)?;
     let working_copy = WorkingCopy::open(&root)?;
     let connection = args.server.resolve(Some(&working_copy), Access::Write)?;
     let state = working_copy.load_state()?;
@@ -64,32 +51,7 @@ pub async fn run(args: SyncArgs) -> Result<()> {
     let listed_seq = listing.seq;
     client.set_since(state.seq);
     let server = server_files(listing.files);
-    let mut local = tree::scan(&root)?;
-
-    // A tracked file that the scan left out (because an ignore rule now
-    // matches it) is still synced, the way git keeps tracking such files.
-    let mut failures = Vec::new();
-    for path in state.files.keys() {
-        if local.contains_key(path) {
-            continue;
-        }
-        match read_tracked(&root, path) {
-            Ok(Some(file)) => {
-                local.insert(path.clone(), file);
-            }
-            Ok(None) => {}
-            Err(error) => failures.push(Failure::new(path, &error)),
-        }
-    }
-    let blocked: BTreeSet<String> = failures
-        .iter()
-        .map(|failure| failure.path.clone())
-        .collect();
-    let steps: Vec<Step> = plan(&local, &state.files, &server)
-        .into_iter()
-        .filter(|step| !blocked.contains(&step.path))
-        .map(|step| keep_unless_deleted(step, &deleted_on_server))
-        .collect();
+    let Survey { steps, failures } = survey(&root, &state, &server, &deleted_on_server)?;
     for failure in &failures {
         failure.print(args.json)?;
     }
@@ -123,6 +85,71 @@ pub async fn run(args: SyncArgs) -> Result<()> {
         bail!("{failed} files failed to sync; fix the errors listed above and run weft sync again");
     }
     Ok(())
+}
+
+/// Returns the absolute root of the working copy `dir`, or of the one
+/// around the current folder when `dir` is `None`.
+pub fn working_copy_root(dir: Option<PathBuf>) -> Result<PathBuf> {
+    let root = match dir {
+        Some(dir) => dir,
+        None => {
+            let current = std::env::current_dir().context("failed to read the current folder")?;
+            working_copy::discover(&current).with_context(|| {
+                format!(
+                    "{} is not inside a working copy; pass the working copy folder or run weft clone first",
+                    current.display()
+                )
+            })?
+        }
+    };
+    std::path::absolute(&root).with_context(|| format!("invalid folder {}", root.display()))
+}
+
+/// The steps of a sync, planned and not yet carried out, and the tracked
+/// files that could not be read (which get no step).
+pub struct Survey {
+    /// One step per path that a sync would change, in path order.
+    pub steps: Vec<Step>,
+    /// Tracked files that failed to read.
+    pub failures: Vec<Failure>,
+}
+
+/// Scans the working copy at `root` and plans a sync with the server's
+/// files, the way `weft sync` does before it changes anything. `deleted`
+/// lists the paths the server deleted or renamed away.
+pub fn survey(
+    root: &Path,
+    state: &State,
+    server: &BTreeMap<String, ServerFile>,
+    deleted: &BTreeSet<String>,
+) -> Result<Survey> {
+    let mut local = tree::scan(root)?;
+
+    // A tracked file that the scan left out (because an ignore rule now
+    // matches it) is still synced, the way git keeps tracking such files.
+    let mut failures = Vec::new();
+    for path in state.files.keys() {
+        if local.contains_key(path) {
+            continue;
+        }
+        match read_tracked(root, path) {
+            Ok(Some(file)) => {
+                local.insert(path.clone(), file);
+            }
+            Ok(None) => {}
+            Err(error) => failures.push(Failure::new(path, &error)),
+        }
+    }
+    let blocked: BTreeSet<String> = failures
+        .iter()
+        .map(|failure| failure.path.clone())
+        .collect();
+    let steps = plan(&local, &state.files, server)
+        .into_iter()
+        .filter(|step| !blocked.contains(&step.path))
+        .map(|step| keep_unless_deleted(step, deleted))
+        .collect();
+    Ok(Survey { steps, failures })
 }
 
 /// Counts of an [`apply_steps`] run.
@@ -201,10 +228,12 @@ fn read_tracked(root: &Path, path: &str) -> Result<Option<LocalFile>> {
 
 /// A file that failed to sync, as printed.
 #[derive(Debug, Serialize)]
-pub(super) struct Failure {
-    path: String,
+pub struct Failure {
+    /// Workspace path.
+    pub path: String,
     action: &'static str,
-    error: String,
+    /// The error, on one line.
+    pub error: String,
 }
 
 impl Failure {
@@ -233,7 +262,11 @@ impl Failure {
 /// Refuses a server that serves another workspace than the one this copy
 /// was cloned from: its files would look deleted there, and syncing would
 /// delete them here.
-fn check_workspace(working_copy: &WorkingCopy, client: &Client, url: &str) -> Result<()> {
+pub(super) fn check_workspace(
+    working_copy: &WorkingCopy,
+    client: &Client,
+    url: &str,
+) -> Result<()> {
     let Some(cloned) = working_copy.config.workspace.as_deref() else {
         return Ok(());
     };

@@ -55,16 +55,22 @@ pub fn overlap(path: &str, overlap: &Overlap, merged_text: Option<&str>) -> Stri
 ///     ...
 /// ```
 pub fn listed_overlap(overlap: &Overlap) -> String {
-    let path = overlap.path.as_deref().unwrap_or("(unknown path)");
-    let id = overlap.id.as_deref().unwrap_or("(no id)");
-    let state = overlap.state.as_deref().unwrap_or("unknown");
-    let mut text = format!("{id} {} [{state}]", summary(path, overlap, &overlap.agents));
+    let mut text = listed_overlap_header(overlap);
     push_hunks(&mut text, overlap);
     push_message(&mut text, overlap);
     if let Some(note) = &overlap.note {
         push_labelled_line(&mut text, "note", note);
     }
     text
+}
+
+/// Formats the header line of [`listed_overlap`]: `ID KIND (SEVERITY) PATH
+/// lines A-B with AGENTS [STATE]`.
+pub fn listed_overlap_header(overlap: &Overlap) -> String {
+    let path = overlap.path.as_deref().unwrap_or("(unknown path)");
+    let id = overlap.id.as_deref().unwrap_or("(no id)");
+    let state = overlap.state.as_deref().unwrap_or("unknown");
+    format!("{id} {} [{state}]", summary(path, overlap, &overlap.agents))
 }
 
 /// Formats `KIND (SEVERITY) PATH lines A-B with AGENTS`, leaving out the

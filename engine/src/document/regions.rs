@@ -40,26 +40,42 @@ impl FileDoc {
     /// at `version`. Returns `None` when the cursors do not parse or the
     /// text is gone.
     pub fn anchored_lines(&self, anchors: (&str, &str), version: &Version) -> Option<LineRange> {
-        let FileContent::Text { text, .. } = self.content_at(version).ok()? else {
-            return None;
+        self.anchored_lines_all(&[anchors], version).pop().flatten()
+    }
+
+    /// Finds the lines of several anchored ranges at `version`, as
+    /// [`FileDoc::anchored_lines`] does for one, reading the text once.
+    pub fn anchored_lines_all(
+        &self,
+        anchors: &[(&str, &str)],
+        version: &Version,
+    ) -> Vec<Option<LineRange>> {
+        let text = match self.content_at(version) {
+            Ok(FileContent::Text { text, .. }) => text,
+            _ => return vec![None; anchors.len()],
         };
-        let (_, obj) = self.doc.get_at(ROOT, TEXT, version.heads()).ok()??;
+        let Ok(Some((_, obj))) = self.doc.get_at(ROOT, TEXT, version.heads()) else {
+            return vec![None; anchors.len()];
+        };
+        let starts = line_starts(&text);
         let position = |cursor: &str| {
             let cursor = automerge::Cursor::try_from(cursor).ok()?;
             self.doc
                 .get_cursor_position(&obj, &cursor, Some(version.heads()))
                 .ok()
         };
-        let start = position(anchors.0)?;
-        let end = position(anchors.1)?;
-        let starts = line_starts(&text);
         let line_of = |char_offset: usize| starts.partition_point(|&start| start <= char_offset);
-        let start_line = line_of(start).max(1);
-        let end_line = line_of(end).max(start_line);
-        Some(LineRange {
-            start: start_line,
-            end: end_line,
-        })
+        anchors
+            .iter()
+            .map(|(start, end)| {
+                let start_line = line_of(position(start)?).max(1);
+                let end_line = line_of(position(end)?).max(start_line);
+                Some(LineRange {
+                    start: start_line,
+                    end: end_line,
+                })
+            })
+            .collect()
     }
 
     /// The agents other than `writer` whose changes since `base` inserted

@@ -7,6 +7,7 @@ mod cases_text;
 mod cli_sync;
 mod durability;
 mod eval_merges;
+mod leases;
 mod merge_driver;
 mod overlap_states;
 mod overlaps_cli;
