@@ -10,12 +10,22 @@ use crate::content::FileContent;
 use crate::merge::LineRange;
 use crate::version::Version;
 
+/// The end anchor of a range that reaches the end of the text. Lines
+/// appended later fall inside such a range.
+const END_OF_TEXT: &str = "end";
+
+/// The prefix of an end anchor that is a cursor on the line after the range.
+const NEXT_LINE: &str = "next:";
+
 impl FileDoc {
-    /// Anchors `lines` (1-based, inclusive) of the current text with two
-    /// Automerge cursors, on the first character of the first line and the
-    /// last character of the last line, so the range can be found again
-    /// after edits above or inside it. Returns the cursors as strings, or
-    /// `None` for a file kept as bytes or an empty range.
+    /// Anchors `lines` (1-based, inclusive) of the current text so the
+    /// range can be found again after edits above, inside or below it.
+    /// The start is an Automerge cursor on the first character of the first
+    /// line. The end is `end` when the range reaches the last line, else
+    /// `next:` and a cursor on the first character of the line after the
+    /// range, so deleting the range's last lines shrinks it
+    /// rather than moving its end onto the next line. Returns `None` for a
+    /// file kept as bytes or an empty range.
     pub fn anchor_lines(&self, lines: LineRange) -> Option<(String, String)> {
         let FileContent::Text { text, .. } = self.content().ok()? else {
             return None;
@@ -25,15 +35,21 @@ impl FileDoc {
         }
         let starts = line_starts(&text);
         let start = *starts.get(lines.start.checked_sub(1)?)?;
-        let end = starts
-            .get(lines.end)
-            .copied()
-            .unwrap_or(text.chars().count())
-            .checked_sub(1)?;
         let (_, obj) = self.doc.get(ROOT, TEXT).ok()??;
         let start = self.doc.get_cursor(&obj, start, None).ok()?;
-        let end = self.doc.get_cursor(&obj, end, None).ok()?;
-        Some((start.to_string(), end.to_string()))
+        let text_len = text.chars().count();
+        let end = match starts
+            .get(lines.end)
+            .copied()
+            .filter(|&next| next < text_len)
+        {
+            Some(next) => {
+                let cursor = self.doc.get_cursor(&obj, next, None).ok()?;
+                format!("{NEXT_LINE}{cursor}")
+            }
+            None => END_OF_TEXT.to_owned(),
+        };
+        Some((start.to_string(), end))
     }
 
     /// Finds the lines that [`FileDoc::anchor_lines`] anchored, in the text
@@ -65,14 +81,25 @@ impl FileDoc {
                 .ok()
         };
         let line_of = |char_offset: usize| starts.partition_point(|&start| start <= char_offset);
+        let line_count = starts.len() - 1;
         anchors
             .iter()
             .map(|(start, end)| {
                 let start_line = line_of(position(start)?).max(1);
-                let end_line = line_of(position(end)?).max(start_line);
+                // An end before the start means every anchored line was
+                // deleted; the range is then empty.
+                let end_line = if *end == END_OF_TEXT {
+                    line_count
+                } else if let Some(next) = end.strip_prefix(NEXT_LINE) {
+                    line_of(position(next)?).saturating_sub(1)
+                } else {
+                    // A cursor on the last character of the range, as
+                    // anchors were made before the line-after form.
+                    line_of(position(end)?).max(start_line)
+                };
                 Some(LineRange {
                     start: start_line,
-                    end: end_line,
+                    end: end_line.max(start_line - 1),
                 })
             })
             .collect()
@@ -151,4 +178,71 @@ fn line_starts(text: &str) -> Vec<usize> {
         starts.push(offset);
     }
     starts
+}
+
+#[cfg(test)]
+mod tests {
+    use automerge::ActorId;
+
+    use super::*;
+    use crate::change::ChangeMeta;
+
+    fn doc(text: &str) -> FileDoc {
+        let content = FileContent::from_written_text(text);
+        let meta = ChangeMeta::now("agent-a", "create");
+        FileDoc::create(&content, ActorId::random(), &meta)
+            .expect("document")
+            .0
+    }
+
+    fn rewrite(doc: &mut FileDoc, text: &str) -> Version {
+        let base = doc.version();
+        let content = FileContent::from_written_text(text);
+        let meta = ChangeMeta::now("agent-b", "edit");
+        doc.write("a.txt", &base, &content, ActorId::random(), &meta)
+            .expect("write");
+        doc.version()
+    }
+
+    fn lines(start: usize, end: usize) -> LineRange {
+        LineRange { start, end }
+    }
+
+    #[test]
+    fn anchored_range_shrinks_when_last_lines_go() {
+        let mut doc = doc("1\n2\n3\n4\n5\n6\n7\n");
+        let (start, end) = doc.anchor_lines(lines(3, 5)).expect("anchors");
+
+        let version = rewrite(&mut doc, "1\n2\n3\n4\n6\n7\n");
+        assert_eq!(
+            doc.anchored_lines((&start, &end), &version),
+            Some(lines(3, 4))
+        );
+
+        let version = rewrite(&mut doc, "1\n2\n6\n7\n");
+        let gone = doc.anchored_lines((&start, &end), &version).expect("lines");
+        assert!(
+            gone.end < gone.start,
+            "every anchored line was deleted: {gone:?}"
+        );
+    }
+
+    #[test]
+    fn anchored_range_moves_and_grows() {
+        let mut doc = doc("1\n2\n3\n4\n");
+        let (start, end) = doc.anchor_lines(lines(2, 3)).expect("anchors");
+        let version = rewrite(&mut doc, "0\n1\n2\nx\n3\n4\n");
+        assert_eq!(
+            doc.anchored_lines((&start, &end), &version),
+            Some(lines(3, 5))
+        );
+
+        let (start, end) = doc.anchor_lines(lines(5, 6)).expect("anchors to the end");
+        assert_eq!(end, "end");
+        let version = rewrite(&mut doc, "0\n1\n2\nx\n3\n");
+        assert_eq!(
+            doc.anchored_lines((&start, &end), &version),
+            Some(lines(5, 5))
+        );
+    }
 }
