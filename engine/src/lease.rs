@@ -6,8 +6,9 @@
 //! [`crate::document::FileDoc::anchor_lines`]), an intent text and an
 //! expiry. Whether a lease is live is decided when it is read, from the
 //! clock the caller passes, so correctness needs no timer. Every grant on a
-//! path gets a fencing number one above the previous grant on that path, so
-//! a writer can tell whether a later lease superseded its own.
+//! file gets a fencing number one above the previous grant on that file
+//! (counted per document, so a rename keeps the count), so a writer can
+//! tell whether a later lease superseded its own.
 //!
 //! [`LeaseBook`] holds the leases of a workspace in memory; the store keeps
 //! each one as JSON (see [`crate::store`]).
@@ -43,7 +44,7 @@ pub struct Lease {
     pub granted_ms: i64,
     /// When it expires, in milliseconds since the Unix epoch.
     pub expires_ms: i64,
-    /// The fencing number: one above the previous grant on the same path.
+    /// The fencing number: one above the previous grant on the same file.
     pub fence: u64,
     /// Whether the holder released it.
     pub released: bool,
@@ -112,7 +113,7 @@ pub fn change_inside(region: Option<LineRange>, changed: LineRange) -> bool {
 }
 
 /// The leases of a workspace, by id, with the last fencing number of each
-/// path.
+/// file's document.
 #[derive(Debug, Default)]
 pub struct LeaseBook {
     leases: BTreeMap<String, Lease>,
@@ -129,16 +130,16 @@ impl LeaseBook {
         book
     }
 
-    /// Hands out the next fencing number of `path`.
-    pub fn next_fence(&mut self, path: &str) -> u64 {
-        let fence = self.fences.entry(path.to_owned()).or_insert(0);
+    /// Hands out the next fencing number of document `doc_id`.
+    pub fn next_fence(&mut self, doc_id: &str) -> u64 {
+        let fence = self.fences.entry(doc_id.to_owned()).or_insert(0);
         *fence += 1;
         *fence
     }
 
     /// Adds a lease or replaces the one with its id.
     pub fn put(&mut self, lease: Lease) {
-        let fence = self.fences.entry(lease.path.clone()).or_insert(0);
+        let fence = self.fences.entry(lease.doc_id.clone()).or_insert(0);
         *fence = (*fence).max(lease.fence);
         self.leases.insert(lease.id.clone(), lease);
     }
@@ -166,11 +167,11 @@ impl LeaseBook {
             .collect()
     }
 
-    /// The lease granted on `path` with fencing number `fence`.
-    pub fn by_fence(&self, path: &str, fence: u64) -> Option<&Lease> {
+    /// The lease granted on document `doc_id` with fencing number `fence`.
+    pub fn by_fence(&self, doc_id: &str, fence: u64) -> Option<&Lease> {
         self.leases
             .values()
-            .find(|lease| lease.path == path && lease.fence == fence)
+            .find(|lease| lease.doc_id == doc_id && lease.fence == fence)
     }
 }
 
@@ -205,13 +206,13 @@ mod tests {
     }
 
     #[test]
-    fn fences_grow_per_path_and_survive_reload() {
+    fn fences_grow_per_file_and_survive_reload() {
         let mut book = LeaseBook::new(vec![lease("ls-1", "a.rs", 4, 1)]);
-        assert_eq!(book.next_fence("a.rs"), 5);
-        assert_eq!(book.next_fence("a.rs"), 6);
-        assert_eq!(book.next_fence("b.rs"), 1);
+        assert_eq!(book.next_fence("doc-a.rs"), 5);
+        assert_eq!(book.next_fence("doc-a.rs"), 6);
+        assert_eq!(book.next_fence("doc-b.rs"), 1);
         assert_eq!(
-            book.by_fence("a.rs", 4).map(|l| l.id.as_str()),
+            book.by_fence("doc-a.rs", 4).map(|l| l.id.as_str()),
             Some("ls-1")
         );
     }

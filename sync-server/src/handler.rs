@@ -430,7 +430,7 @@ impl Session {
         } else {
             request.version("base")?
         };
-        let fenced = self.fenced_lease(request, &path).await?;
+        let fenced = self.fenced_lease(request, &path, agent).await?;
         let content = request.content(self.shared.limits.max_file_bytes)?;
         let executable = request.opt_bool("executable")?;
         let meta = ChangeMeta::now(agent, request.opt_string("message")?.unwrap_or_default());
@@ -549,7 +549,7 @@ impl Session {
         }
         let meta = ChangeMeta::now(agent, request.opt_string("message")?.unwrap_or_default());
         let entry = self.shared.index.live(&path, "path").await?;
-        let fenced = self.fenced_lease(request, &path).await?;
+        let fenced = self.fenced_lease(request, &path, agent).await?;
         let job = WriteJob {
             path,
             base,

@@ -2,7 +2,7 @@
 //! lease status in a write reply, and the test-only clock request.
 
 use serde_json::{Map, Value, json};
-use weft_engine::lease::{Lease, regions_meet};
+use weft_engine::lease::{Lease, LeaseState, regions_meet};
 use weft_engine::merge::LineRange;
 use weft_engine::path::WorkspacePath;
 
@@ -162,30 +162,43 @@ impl Session {
     }
 
     /// Checks a write's `fence` before the write: the lease it names must
-    /// exist on `path`.
+    /// be one of the writer's leases on the file at `path`.
     pub(crate) async fn fenced_lease(
         &self,
         request: &Request,
         path: &WorkspacePath,
+        agent: &str,
     ) -> Result<Option<Lease>, ProtocolError> {
         let Some(fence) = request.opt_count("fence")? else {
             return Ok(None);
         };
-        match self
-            .shared
-            .leases
-            .by_fence(path.as_str(), fence as u64)
-            .await
-        {
-            Some(lease) => Ok(Some(lease)),
-            None => Err(ProtocolError::field(
+        let not_found = || {
+            ProtocolError::field(
                 "not_found",
                 "fence",
                 format!(
                     "no lease on {path} has fence {fence}; send the fence from your lease reply, or leave it out"
                 ),
-            )),
+            )
+        };
+        let entry = self.shared.index.get(path).await?.ok_or_else(not_found)?;
+        let lease = self
+            .shared
+            .leases
+            .by_fence(&entry.doc_id, fence as u64)
+            .await
+            .ok_or_else(not_found)?;
+        if lease.agent != agent {
+            return Err(ProtocolError::field(
+                "not_holder",
+                "fence",
+                format!(
+                    "fence {fence} on {path} belongs to {}'s lease {}, not to {agent}; send the fence of your own lease",
+                    lease.agent, lease.id
+                ),
+            ));
         }
+        Ok(Some(lease))
     }
 
     /// Adds the `lease` status of a fenced write to its reply: whether the
@@ -200,7 +213,7 @@ impl Session {
             .await
             .into_iter()
             .filter(|other| {
-                other.path == lease.path
+                other.doc_id == lease.doc_id
                     && other.fence > lease.fence
                     && other.agent != lease.agent
                     && other.is_live(now)
@@ -214,9 +227,12 @@ impl Session {
             .iter()
             .zip(lines.iter().skip(1))
             .find(|(_, theirs)| regions_meet(mine, **theirs));
-        let state = match superseding {
-            Some(_) => "superseded",
-            None => lease.state(now).as_str(),
+        // A release is the holder's own act, so it is reported before a
+        // later lease of another agent.
+        let state = match (lease.state(now), superseding) {
+            (LeaseState::Released, _) => "released",
+            (_, Some(_)) => "superseded",
+            (state, None) => state.as_str(),
         };
         result.insert(
             "lease".into(),

@@ -87,7 +87,7 @@ impl Leases {
         let ttl_ms = i64::try_from(request.ttl_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
         let lease = Lease {
             id: format!("ls-{}", hex::encode(rand::random::<[u8; 6]>())),
-            fence: book.next_fence(&request.path),
+            fence: book.next_fence(&request.doc_id),
             agent: request.agent,
             path: request.path,
             doc_id: request.doc_id,
@@ -170,9 +170,9 @@ impl Leases {
             .live_on_doc(doc_id, except_agent, now)
     }
 
-    /// The lease granted on `path` with fencing number `fence`.
-    pub async fn by_fence(&self, path: &str, fence: u64) -> Option<Lease> {
-        self.book.lock().await.by_fence(path, fence).cloned()
+    /// The lease granted on document `doc_id` with fencing number `fence`.
+    pub async fn by_fence(&self, doc_id: &str, fence: u64) -> Option<Lease> {
+        self.book.lock().await.by_fence(doc_id, fence).cloned()
     }
 
     /// Sends a lease event to the subscribers that want it.

@@ -351,4 +351,21 @@ async fn lease_follows_renamed_file() {
     assert_eq!(leases[0]["path"], "b.txt");
     let old = b.request(json!({"type": "leases", "path": "a.txt"})).await;
     assert_eq!(old["result"]["leases"], json!([]), "{old}");
+
+    // Fences keep counting after the rename, and each names its own lease.
+    let second = b
+        .request(json!({"type": "lease", "path": "b.txt", "lines": lines(5, 6), "intent": "x"}))
+        .await;
+    assert_eq!(second["result"]["lease"]["fence"], 2, "{second}");
+    let base = version(&mut a, "b.txt").await;
+    let text = format!("ONE\n{}", &TEXT[4..]);
+    let fenced = a
+        .request(json!({"type": "write", "path": "b.txt", "base": base, "fence": 1, "text": text}))
+        .await;
+    assert_eq!(fenced["result"]["lease"]["id"], leases[0]["id"], "{fenced}");
+    assert_eq!(fenced["result"]["lease"]["state"], "live");
+    let foreign = a
+        .request(json!({"type": "write", "path": "b.txt", "base": base, "fence": 2, "text": text}))
+        .await;
+    assert_eq!(foreign["error"]["code"], "not_holder", "{foreign}");
 }
