@@ -8,11 +8,20 @@ use weft_engine::document::FileDoc;
 use weft_engine::lease::{Lease, change_inside};
 use weft_engine::merge::LineRange;
 use weft_engine::path::WorkspacePath;
+use weft_engine::store::StoreWrite;
 use weft_engine::syntax::{language_for_path, outline};
 
+use crate::documents::DocTask;
 use crate::leases::lease_json;
-use crate::overlap::WriteContext;
+use crate::overlap::{self, WriteContext};
 use crate::protocol::ProtocolError;
+
+/// The changed lines of a change to the whole file, as
+/// [`lease_overlaps`] takes them.
+pub const WHOLE_FILE: LineRange = LineRange {
+    start: 1,
+    end: usize::MAX,
+};
 
 /// The region a lease requests.
 #[derive(Debug, Clone)]
@@ -105,9 +114,14 @@ pub fn lease_overlaps(
             Some(lines) => format!("lines {}-{}", lines.start, lines.end),
             None => "the whole file".to_owned(),
         };
+        let changed_where = if *inside == WHOLE_FILE {
+            "the whole file".to_owned()
+        } else {
+            format!("line {} before the write", inside.start)
+        };
         let message = format!(
-            "{} changed {} (line {} before the write) inside {}'s lease {} on {where_}: {}",
-            context.writer, context.path, inside.start, lease.agent, lease.id, lease.intent
+            "{} changed {} ({changed_where}) inside {}'s lease {} on {where_}: {}",
+            context.writer, context.path, lease.agent, lease.id, lease.intent
         );
         records.push(context.lease(
             &lease.agent,
@@ -117,6 +131,68 @@ pub fn lease_overlaps(
         ));
     }
     records
+}
+
+impl DocTask {
+    /// Opens a `lease` overlap with each other agent whose live lease
+    /// covers the file that `agent` deletes; returns the records and
+    /// whether the store kept up.
+    pub(crate) async fn delete_lease_overlaps(
+        &mut self,
+        doc: &FileDoc,
+        path: &WorkspacePath,
+        agent: &str,
+    ) -> (Result<Vec<Value>, ProtocolError>, bool) {
+        let leases = self.leases.live_on_doc(&self.doc_id, Some(agent)).await;
+        if leases.is_empty() {
+            return (Ok(Vec::new()), true);
+        }
+        let version = doc.version();
+        let context = WriteContext {
+            doc_id: &self.doc_id,
+            path,
+            writer: agent,
+            base: &version,
+            previous: &version,
+            result: &version,
+        };
+        let now = self.leases.clock().now_ms();
+        let anchors: Vec<(String, String)> = leases
+            .iter()
+            .filter_map(|lease| lease.anchors.clone())
+            .collect();
+        let mut located = locate(doc, &anchors).into_iter();
+        let records: Vec<Value> = leases
+            .iter()
+            .map(|lease| {
+                let lines = match lease.anchors {
+                    Some(_) => located.next().flatten().or(lease.lines),
+                    None => None,
+                };
+                let message = format!(
+                    "{agent} deleted {path}, inside {}'s lease {}: {}",
+                    lease.agent, lease.id, lease.intent
+                );
+                context.lease(&lease.agent, lease_json(lease, lines, now), None, &message)
+            })
+            .collect();
+        let writes = vec![StoreWrite {
+            doc_id: self.doc_id.clone(),
+            overlaps: records
+                .iter()
+                .map(|record| overlap::stored(&self.doc_id, record))
+                .collect(),
+            ..StoreWrite::default()
+        }];
+        if let Err(err) = self.store.commit(writes).await {
+            return (Err(ProtocolError::internal(err.to_string())), false);
+        }
+        for record in &records {
+            overlap::publish(&self.events, "overlap_opened", record);
+        }
+        tracing::info!(agent, path = %path, overlaps = records.len(), "deleted a file inside leases of others");
+        (Ok(records), true)
+    }
 }
 
 fn text(doc: &FileDoc, path: &WorkspacePath, field: &'static str) -> Result<String, ProtocolError> {

@@ -115,14 +115,27 @@ impl DocTask {
             }
             _ => (Vec::new(), Vec::new(), json!({})),
         };
-        if !changed.is_empty() {
+        // A file kept as bytes has no lines: a change to it, or one that
+        // turns text into bytes or back, changes the whole file.
+        let bytes_involved = matches!(previous_content, Ok(FileContent::Bytes(_)))
+            || matches!(outcome.content, FileContent::Bytes(_));
+        let leased_change = if bytes_involved && outcome.chunk.is_some() {
+            vec![doc_leases::WHOLE_FILE]
+        } else {
+            changed.clone()
+        };
+        if !leased_change.is_empty() {
             let foreign = self
                 .leases
                 .live_on_doc(&self.doc_id, Some(&job.meta.agent))
                 .await;
             let now = self.leases.clock().now_ms();
             opened.extend(doc_leases::lease_overlaps(
-                doc, &context, &foreign, &changed, now,
+                doc,
+                &context,
+                &foreign,
+                &leased_change,
+                now,
             ));
         }
         if let (Some(since), Some(_)) = (job.since, &outcome.chunk) {

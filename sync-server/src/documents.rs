@@ -115,6 +115,11 @@ enum Command {
         anchors: Vec<(String, String)>,
         reply: oneshot::Sender<Vec<Option<LineRange>>>,
     },
+    DeleteLeases {
+        path: WorkspacePath,
+        agent: String,
+        reply: oneshot::Sender<Result<Vec<Value>, ProtocolError>>,
+    },
 }
 
 /// A running task's sender, with a number that distinguishes this task from
@@ -168,6 +173,24 @@ impl Documents {
         let command = Command::LeaseRegion {
             path: path.clone(),
             target,
+            reply,
+        };
+        self.send(doc_id, command).await?;
+        wait.await.map_err(|_| task_failed(doc_id))?
+    }
+
+    /// Opens a `lease` overlap with each other agent whose live lease
+    /// covers the file that `agent` deletes, and returns the records.
+    pub async fn delete_lease_overlaps(
+        &self,
+        doc_id: &str,
+        path: &WorkspacePath,
+        agent: &str,
+    ) -> Result<Vec<Value>, ProtocolError> {
+        let (reply, wait) = oneshot::channel();
+        let command = Command::DeleteLeases {
+            path: path.clone(),
+            agent: agent.to_owned(),
             reply,
         };
         self.send(doc_id, command).await?;
@@ -497,6 +520,11 @@ impl DocTask {
                 let _ = reply.send(doc_leases::locate(doc, &anchors));
                 true
             }
+            Command::DeleteLeases { path, agent, reply } => {
+                let (result, stored) = self.delete_lease_overlaps(doc, &path, &agent).await;
+                let _ = reply.send(result);
+                stored
+            }
         }
     }
 
@@ -552,6 +580,9 @@ fn fail(command: Command, error: ProtocolError) {
             let _ = reply.send(Err(error));
         }
         Command::LeaseRegion { reply, .. } => {
+            let _ = reply.send(Err(error));
+        }
+        Command::DeleteLeases { reply, .. } => {
             let _ = reply.send(Err(error));
         }
         // A locate has no error reply; dropping it fails the caller's

@@ -587,6 +587,7 @@ impl Session {
             }
         }
 
+        let doc_id = entry.doc_id.clone();
         let deleted = IndexEntry {
             deleted: true,
             deleted_by: Some(agent.to_owned()),
@@ -605,7 +606,12 @@ impl Session {
             },
         );
         tracing::info!(agent, path = %path, "deleted file");
-        Ok(json!({ "path": path.as_str(), "kept": false, "overlaps": [] }))
+        let overlaps = self
+            .shared
+            .documents
+            .delete_lease_overlaps(&doc_id, &path, agent)
+            .await?;
+        Ok(json!({ "path": path.as_str(), "kept": false, "overlaps": overlaps }))
     }
 
     async fn rename(&self, request: &Request, agent: &str) -> Result<Value, ProtocolError> {

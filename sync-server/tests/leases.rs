@@ -369,3 +369,31 @@ async fn lease_follows_renamed_file() {
         .await;
     assert_eq!(foreign["error"]["code"], "not_holder", "{foreign}");
 }
+
+#[tokio::test]
+async fn lease_overlap_on_delete_and_bytes() {
+    let (_temp, shared) = workspace(&[("a.txt", TEXT), ("b.txt", TEXT)]).await;
+    let (_stop, stopped) = watch::channel(false);
+    let mut a = hello(&shared, &stopped, "agent-a").await;
+    let mut b = hello(&shared, &stopped, "agent-b").await;
+    for path in ["a.txt", "b.txt"] {
+        a.request(json!({"type": "lease", "path": path, "lines": lines(2, 3), "intent": "keep"}))
+            .await;
+    }
+
+    let deleted = b.request(json!({"type": "delete", "path": "a.txt"})).await;
+    let overlaps = &deleted["result"]["overlaps"];
+    assert_eq!(overlaps.as_array().map(Vec::len), Some(1), "{deleted}");
+    assert_eq!(overlaps[0]["kind"], "lease");
+    assert_eq!(overlaps[0]["agents"], json!(["agent-a", "agent-b"]));
+
+    // A NUL turns the text into bytes, which changes every line.
+    let base = version(&mut b, "b.txt").await;
+    let written = b
+        .request(json!({"type": "write", "path": "b.txt", "base": base, "text": "one\n\u{0}\n"}))
+        .await;
+    assert_eq!(written["result"]["kind"], "bytes", "{written}");
+    let overlaps = &written["result"]["overlaps"];
+    assert_eq!(overlaps.as_array().map(Vec::len), Some(1), "{written}");
+    assert_eq!(overlaps[0]["kind"], "lease");
+}
