@@ -99,7 +99,12 @@ pub fn lease_overlaps(
     now_ms: i64,
 ) -> Vec<Value> {
     let mut records = Vec::new();
+    let mut holders_seen: Vec<&str> = Vec::new();
     for lease in leases {
+        // One overlap per holder: its oldest lease that the change touches.
+        if holders_seen.contains(&lease.agent.as_str()) {
+            continue;
+        }
         let at = |version| {
             lease.anchors.as_ref().and_then(|(start, end)| {
                 doc.anchored_lines((start.as_str(), end.as_str()), version)
@@ -114,6 +119,7 @@ pub fn lease_overlaps(
             Some(lines) => format!("lines {}-{}", lines.start, lines.end),
             None => "the whole file".to_owned(),
         };
+        holders_seen.push(&lease.agent);
         let changed_where = if *inside == WHOLE_FILE {
             "the whole file".to_owned()
         } else {

@@ -26,6 +26,11 @@ use crate::store_thread::StoreHandle;
 /// Maximum time to live of a lease, in seconds (one week).
 pub const MAX_TTL_SECS: u64 = 7 * 24 * 3600;
 
+/// Maximum number of live leases one agent may hold. Each lease can open an
+/// overlap and send events, so an unbounded number would let one agent
+/// flood every subscriber.
+pub const MAX_LIVE_LEASES_PER_AGENT: usize = 256;
+
 /// Time to live of a lease that does not ask for one, in seconds.
 pub const DEFAULT_TTL_SECS: u64 = 30 * 60;
 
@@ -84,6 +89,21 @@ impl Leases {
     pub async fn grant(&self, request: GrantRequest) -> Result<Lease, ProtocolError> {
         let mut book = self.book.lock().await;
         let now = self.clock.now_ms();
+        let held = book
+            .all()
+            .into_iter()
+            .filter(|lease| lease.agent == request.agent && lease.is_live(now))
+            .count();
+        if held >= MAX_LIVE_LEASES_PER_AGENT {
+            tracing::warn!(agent = %request.agent, held, "lease rejected: too many live leases");
+            return Err(ProtocolError::new(
+                "invalid_request",
+                format!(
+                    "{} holds {held} live leases, the maximum for one agent; release some (weft release ID) or let them expire",
+                    request.agent
+                ),
+            ));
+        }
         let ttl_ms = i64::try_from(request.ttl_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
         let lease = Lease {
             id: format!("ls-{}", hex::encode(rand::random::<[u8; 6]>())),

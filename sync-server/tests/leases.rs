@@ -397,3 +397,32 @@ async fn lease_overlap_on_delete_and_bytes() {
     assert_eq!(overlaps.as_array().map(Vec::len), Some(1), "{written}");
     assert_eq!(overlaps[0]["kind"], "lease");
 }
+
+#[tokio::test]
+async fn lease_count_per_agent_is_capped() {
+    let (_temp, shared) = workspace(&[("a.txt", TEXT)]).await;
+    let (_stop, stopped) = watch::channel(false);
+    let mut a = hello(&shared, &stopped, "agent-a").await;
+    let mut b = hello(&shared, &stopped, "agent-b").await;
+
+    let cap = weft_sync_server::leases::MAX_LIVE_LEASES_PER_AGENT;
+    for _ in 0..cap {
+        let granted = a
+            .request(json!({"type": "lease", "path": "a.txt", "lines": lines(2, 2), "intent": "x"}))
+            .await;
+        assert!(granted.get("result").is_some(), "{granted}");
+    }
+    let refused = a
+        .request(json!({"type": "lease", "path": "a.txt", "intent": "one more"}))
+        .await;
+    assert_eq!(refused["error"]["code"], "invalid_request", "{refused}");
+
+    // A write inside all of them opens one overlap with their holder.
+    let base = version(&mut b, "a.txt").await;
+    let written = b
+        .request(json!({"type": "write", "path": "a.txt", "base": base,
+            "text": "one\nTWO\nthree\nfour\nfive\nsix\n"}))
+        .await;
+    let overlaps = &written["result"]["overlaps"];
+    assert_eq!(overlaps.as_array().map(Vec::len), Some(1), "one per holder");
+}

@@ -635,6 +635,8 @@ async fn slow_subscriber_disconnected() {
 
     // Large events, made quickly: a write whose file_changed event lists
     // 1,500 ranges takes seconds in a debug build, a lease a millisecond.
+    // Each lease is released at once (another event), because one agent
+    // may hold only so many live leases.
     let mut writer = Client::connect(&server.url, "agent-w")
         .await
         .expect("connect");
@@ -646,7 +648,12 @@ async fn slow_subscriber_disconnected() {
             .call(json!({"type": "lease", "path": "f.txt", "intent": intent}))
             .await
             .expect("lease");
-        ids.push(granted["lease"]["id"].clone());
+        let id = granted["lease"]["id"].clone();
+        writer
+            .call(json!({"type": "release", "lease": id}))
+            .await
+            .expect("release");
+        ids.push(id);
     }
     let slow_reader = tokio::spawn(drain(slow));
 
