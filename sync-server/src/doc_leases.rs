@@ -54,6 +54,16 @@ pub fn region(
         LeaseTarget::File => return Ok(Region::default()),
         LeaseTarget::Lines(lines) => {
             let count = line_count(&text(doc, path, "lines")?);
+            if count == 0 {
+                return Err(ProtocolError::field(
+                    "invalid_request",
+                    "lines",
+                    format!(
+                        "{path} is empty, so it has no lines {}-{}; lease the whole file",
+                        lines.start, lines.end
+                    ),
+                ));
+            }
             if lines.start > count {
                 return Err(ProtocolError::field(
                     "invalid_request",
@@ -226,16 +236,22 @@ fn symbol_lines(text: &str, path: &WorkspacePath, name: &str) -> Result<LineRang
             format!("weft reads no definitions in {path}; lease lines instead"),
         ));
     };
+    // `KIND NAME` picks a kind (such as `struct Foo` or `impl Foo`),
+    // `Scope::name` a scope, and `::name` a definition at the top level.
+    let (kind, wanted) = match name.split_once(' ') {
+        Some((kind, rest)) => (Some(kind), rest.trim()),
+        None => (None, name),
+    };
     let outline = outline(language, text);
     let found: Vec<_> = outline
         .definitions
         .iter()
+        .filter(|def| kind.is_none_or(|kind| def.kind.as_str() == kind))
         .filter(|def| {
-            def.name == name || {
-                let mut qualified = def.scope.clone();
-                qualified.push(def.name.clone());
-                qualified.join("::") == name
-            }
+            let qualified = format!("{}::{}", def.scope.join("::"), def.name);
+            def.name == wanted
+                || qualified == wanted
+                || qualified.strip_prefix("::") == Some(wanted)
         })
         .collect();
     match found.as_slice() {
@@ -263,9 +279,10 @@ fn symbol_lines(text: &str, path: &WorkspacePath, name: &str) -> Result<LineRang
                 "invalid_request",
                 "symbol",
                 format!(
-                    "{name:?} names {} definitions in {path} ({}); qualify it as Scope::{name} or lease lines instead",
+                    "{name:?} names {} definitions in {path} ({}); name one as Scope::{wanted}, ::{wanted} (top level) or KIND {wanted} (such as \"{} {wanted}\"), or lease lines instead",
                     many.len(),
-                    places.join(", ")
+                    places.join(", "),
+                    many[0].kind.as_str()
                 ),
             ))
         }
@@ -294,14 +311,32 @@ mod tests {
 
     #[test]
     fn region_of_symbol_is_its_definition() {
-        let doc = doc("fn a() {}\n\nfn b() {\n    1;\n}\n");
-        let region =
-            region(&doc, &path("src/lib.rs"), &LeaseTarget::Symbol("b".into())).expect("region");
-        assert_eq!(region.lines, Some(LineRange { start: 3, end: 5 }));
-        assert!(region.anchors.is_some());
-        let err = super::region(&doc, &path("src/lib.rs"), &LeaseTarget::Symbol("c".into()))
+        let file = doc("fn a() {}\n\nfn b() {\n    1;\n}\n");
+        let found =
+            region(&file, &path("src/lib.rs"), &LeaseTarget::Symbol("b".into())).expect("region");
+        assert_eq!(found.lines, Some(LineRange { start: 3, end: 5 }));
+        assert!(found.anchors.is_some());
+        let err = region(&file, &path("src/lib.rs"), &LeaseTarget::Symbol("c".into()))
             .expect_err("no such definition");
         assert_eq!(err.code, "not_found");
+    }
+
+    #[test]
+    fn region_of_symbol_by_kind_or_top_level() {
+        let file = doc("struct Foo;\n\nimpl Foo {\n    fn f() {}\n}\n\nfn f() {}\n");
+        let symbol = |name: &str| region(&file, &path("a.rs"), &LeaseTarget::Symbol(name.into()));
+        let by_kind = symbol("impl Foo").expect("the impl block");
+        assert_eq!(by_kind.lines, Some(LineRange { start: 3, end: 5 }));
+        let ambiguous = symbol("Foo").expect_err("two definitions");
+        assert!(
+            ambiguous.message.contains("struct Foo"),
+            "{}",
+            ambiguous.message
+        );
+        let top = symbol("::f").expect("the top-level function");
+        assert_eq!(top.lines, Some(LineRange { start: 7, end: 7 }));
+        let method = symbol("Foo::f").expect("the method");
+        assert_eq!(method.lines, Some(LineRange { start: 4, end: 4 }));
     }
 
     #[test]

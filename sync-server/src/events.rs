@@ -54,7 +54,24 @@ impl PathFilter {
         }
         let mut matchers = Vec::new();
         for pattern in patterns {
-            let trimmed = pattern.trim_end_matches('/');
+            // Workspace paths are relative and normalized, so `./src`
+            // means `src`, and a pattern that leaves the root can never
+            // match.
+            let trimmed = pattern.trim_start_matches("./").trim_end_matches('/');
+            if trimmed.is_empty()
+                || trimmed.starts_with('/')
+                || trimmed
+                    .split('/')
+                    .any(|part| part == ".." || part.is_empty())
+            {
+                return Err(ProtocolError::field(
+                    "invalid_request",
+                    "paths",
+                    format!(
+                        "pattern {pattern:?} can never match a workspace path; use a relative pattern such as \"src/**\""
+                    ),
+                ));
+            }
             let mut sources = vec![trimmed.to_owned()];
             if !trimmed.contains(['*', '?', '[', '{']) {
                 sources.push(format!("{trimmed}/**"));
@@ -291,6 +308,10 @@ mod tests {
         assert!(folder.matches("docs/a/b.md"));
         assert!(!folder.matches("docs2/a.md"));
         assert!(PathFilter::new(&["src/[".to_owned()]).is_err());
+        assert!(filter(&["./src"]).matches("src/a.rs"));
+        for never in ["", "/abs", "../x", "src//x"] {
+            assert!(PathFilter::new(&[never.to_owned()]).is_err(), "{never:?}");
+        }
     }
 
     #[tokio::test]

@@ -225,7 +225,9 @@ where
         sink.send(Message::Close(Some(frame))).await
     };
     if tokio::time::timeout(LAGGED_GRACE, closing).await.is_err() {
-        tracing::warn!("dropping a lagging connection that read nothing for 30 s");
+        tracing::warn!(
+            "dropping a lagging connection that did not take its lagged notice within 30 s"
+        );
     }
 }
 
