@@ -152,7 +152,7 @@ fn run(command: Command) -> Result<()> {
         .enable_all()
         .build()
         .context("failed to start the async runtime")?;
-    runtime.block_on(async {
+    let result = runtime.block_on(async {
         match command {
             Command::Serve(_) => unreachable!("handled above"),
             Command::MergeFile(_) => unreachable!("handled in main"),
@@ -172,7 +172,12 @@ fn run(command: Command) -> Result<()> {
             Command::Watch(args) => commands::watch::run(args).await,
             Command::EvalMerges(args) => commands::eval_merges::run(args),
         }
-    })
+    });
+    // A write to a stdout that nobody reads (weft watch into a full pipe)
+    // blocks one of the runtime's threads for good; dropping the runtime
+    // would wait for it, so the wait is bounded.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    result
 }
 
 /// Sends `tracing` output to stderr, filtered by `WEFT_LOG` (such as

@@ -18,6 +18,9 @@ use crate::output;
 use super::{Access, ServerArgs, connect, current_working_copy};
 
 /// Maximum number of events read from the socket and not yet printed.
+/// How long a stopping watch waits for its close frame to be sent.
+const CLOSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// When stdout stays blocked past this, the client stops reading, and the
 /// server disconnects it once its own queue for the connection is full.
 pub const PRINT_QUEUE: usize = 1024;
@@ -97,7 +100,8 @@ pub async fn run(args: WatchArgs) -> Result<()> {
     match stop {
         Ok(signal_name) => {
             tracing::debug!(signal = signal_name, "stopping the watch");
-            client.close().await;
+            // A server that stopped reading must not hold the exit up.
+            let _ = tokio::time::timeout(CLOSE_TIMEOUT, client.close()).await;
             Ok(())
         }
         Err(printed) => Err(ending_error(client.url(), printed?)),
