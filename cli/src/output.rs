@@ -66,18 +66,6 @@ pub fn rfc3339_utc(millis: i64) -> String {
     )
 }
 
-/// Formats milliseconds since the Unix epoch as the UTC time of day, to
-/// the second, such as `08:00:00Z`.
-pub fn utc_time_of_day(millis: i64) -> String {
-    let second_of_day = millis.div_euclid(1000).rem_euclid(86_400);
-    format!(
-        "{:02}:{:02}:{:02}Z",
-        second_of_day / 3600,
-        second_of_day % 3600 / 60,
-        second_of_day % 60
-    )
-}
-
 /// Converts days since 1970-01-01 to a proleptic Gregorian (year, month,
 /// day), following Howard Hinnant's `civil_from_days` algorithm.
 fn civil_from_days(days: i64) -> (i64, i64, i64) {
@@ -108,13 +96,6 @@ mod tests {
         assert_eq!(rfc3339_utc(951_782_400_000), "2000-02-29T00:00:00Z");
         assert_eq!(rfc3339_utc(1_700_000_000_999), "2023-11-14T22:13:20Z");
         assert_eq!(rfc3339_utc(-1), "1969-12-31T23:59:59Z");
-    }
-
-    #[test]
-    fn time_of_day_formats_utc() {
-        assert_eq!(utc_time_of_day(0), "00:00:00Z");
-        assert_eq!(utc_time_of_day(1_700_000_000_999), "22:13:20Z");
-        assert_eq!(utc_time_of_day(-1), "23:59:59Z");
     }
 
     #[test]

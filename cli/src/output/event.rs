@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::client::{EventBody, Lease, Overlap};
 
-use super::{lease_span, utc_time_of_day};
+use super::{lease_span, rfc3339_utc};
 
 /// Maximum number of line ranges a `file_changed` line lists. A write that
 /// changes every other line of a large file would otherwise print one very
@@ -112,7 +112,7 @@ fn lease_event(kind: &str, lease: &Lease, with_expiry: bool) -> String {
         lease.intent
     );
     if let (true, Some(expires)) = (with_expiry, lease.expires) {
-        text.push_str(&format!(" until {}", utc_time_of_day(expires)));
+        text.push_str(&format!(" until {}", rfc3339_utc(expires)));
     }
     text
 }
@@ -203,7 +203,7 @@ mod tests {
         let granted = json!({"event": "lease_granted", "time": TIME, "lease": lease_record()});
         assert_eq!(
             event_line(&granted),
-            "lease_granted ls-8c1e2f90a4b7 agent-a src/db.rs lines 40-120 \"split query builder\" until 22:43:20Z"
+            "lease_granted ls-8c1e2f90a4b7 agent-a src/db.rs lines 40-120 \"split query builder\" until 2023-11-14T22:43:20Z"
         );
         let mut ended = lease_record();
         ended["state"] = json!("expired");
