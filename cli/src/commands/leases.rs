@@ -22,13 +22,15 @@ pub struct LeaseArgs {
     /// src/db.rs
     pub path: String,
 
-    /// Lease only these lines, 1-based and inclusive, such as 40-120
-    /// [default: the whole file]
+    /// Lease only these lines, 1-based and inclusive, such as 40-120,
+    /// counted in the server's text: sync first when local edits moved
+    /// them [default: the whole file]
     #[arg(long, value_name = "A-B", value_parser = parse_line_range, conflicts_with = "symbol")]
     pub lines: Option<LineRange>,
 
     /// Lease the lines of this definition (a function, method, type or
-    /// class), such as build_query
+    /// class), such as build_query, Config::parse (in a scope), ::parse
+    /// (top level) or "impl Config" (by kind)
     #[arg(long, value_name = "NAME")]
     pub symbol: Option<String>,
 
