@@ -74,12 +74,6 @@ enum Wake {
     Shutdown,
 }
 
-/// The outcome of sending one frame.
-enum Sent {
-    Done,
-    Failed,
-    Lagged,
-}
 
 /// Serves one connection until the client closes it, the transport fails,
 /// or `shutdown` turns true; then sends a Close frame with the reason.
@@ -108,14 +102,10 @@ pub async fn serve_connection<S, R>(
             Wake::Message(message) => message,
             Wake::Feed(Feed::Event(event)) => {
                 let frame = Message::text(event.to_string());
-                match send(&mut sink, &session.subscription, frame).await {
-                    Sent::Done => continue,
-                    Sent::Failed => return,
-                    Sent::Lagged => {
-                        close_lagged(&mut sink, &session.shared).await;
-                        return;
-                    }
+                if !send(&mut sink, &session, frame).await {
+                    return;
                 }
+                continue;
             }
             Wake::Feed(Feed::Lagged) => {
                 close_lagged(&mut sink, &session.shared).await;
@@ -138,14 +128,10 @@ pub async fn serve_connection<S, R>(
                     "binary frames are not part of the JSON protocol; send JSON in text frames",
                 );
                 let frame = Message::text(error_reply(&Value::Null, &error));
-                match send(&mut sink, &session.subscription, frame).await {
-                    Sent::Done => continue,
-                    Sent::Failed => return,
-                    Sent::Lagged => {
-                        close_lagged(&mut sink, &session.shared).await;
-                        return;
-                    }
+                if !send(&mut sink, &session, frame).await {
+                    return;
                 }
+                continue;
             }
             Some(Ok(Message::Close(_))) | None => return,
             Some(Ok(_)) => continue,
@@ -168,13 +154,8 @@ pub async fn serve_connection<S, R>(
             },
             Err((id, error)) => error_reply(&id, &error),
         };
-        match send(&mut sink, &session.subscription, Message::text(answer)).await {
-            Sent::Done => {}
-            Sent::Failed => return,
-            Sent::Lagged => {
-                close_lagged(&mut sink, &session.shared).await;
-                return;
-            }
+        if !send(&mut sink, &session, Message::text(answer)).await {
+            return;
         }
     }
 }
@@ -188,23 +169,24 @@ async fn next_feed(subscription: &mut Option<Subscription>) -> Feed {
     }
 }
 
-/// Sends one frame. A subscribed connection stops waiting for a client
-/// that does not read as soon as its event queue overflows.
-async fn send<S>(sink: &mut S, subscription: &Option<Subscription>, message: Message) -> Sent
+/// Sends one frame and returns whether the connection goes on. A
+/// subscribed connection stops waiting for a client that does not read as
+/// soon as its event queue overflows, and closes with `lagged`.
+async fn send<S>(sink: &mut S, session: &Session, message: Message) -> bool
 where
     S: Sink<Message, Error = tungstenite::Error> + Unpin,
 {
-    let sent = match subscription {
+    let sent = match &session.subscription {
         None => sink.send(message).await,
         Some(subscription) => tokio::select! {
             sent = sink.send(message) => sent,
-            () = subscription.lagged() => return Sent::Lagged,
+            () = subscription.lagged() => {
+                close_lagged(sink, &session.shared).await;
+                return false;
+            }
         },
     };
-    match sent {
-        Ok(()) => Sent::Done,
-        Err(_) => Sent::Failed,
-    }
+    sent.is_ok()
 }
 
 /// Tells a connection that fell behind why it is closed, and closes it
