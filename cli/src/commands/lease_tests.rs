@@ -8,11 +8,9 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use serde_json::json;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
-use weft_sync_server::{Limits, Server, ServerConfig};
 
 use super::status::collect;
+use super::test_server::TestServer;
 use super::{Connection, new_write_id};
 use crate::client::messages::LineRange;
 use crate::client::{
@@ -37,43 +35,22 @@ const NUMBERED: &str = "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n";
 struct Fixture {
     url: String,
     root: PathBuf,
-    shutdown: oneshot::Sender<()>,
-    server_task: JoinHandle<()>,
-    _dir: tempfile::TempDir,
+    server: TestServer,
 }
 
 impl Fixture {
     async fn start() -> Result<Fixture> {
-        let dir = tempfile::tempdir()?;
-        let served = dir.path().join("served");
-        fs::create_dir(&served)?;
-        fs::write(served.join("a.txt"), NUMBERED)?;
-        fs::write(served.join("b.txt"), NUMBERED)?;
-
-        let config = ServerConfig {
-            root: served,
-            store_dir: dir.path().join("store"),
-            listen: "127.0.0.1:0".parse()?,
-            token: Some(TOKEN.to_owned()),
-            limits: Limits::default(),
-            test_clock: true,
-        };
-        let server = Server::start(config).await?;
-        let url = format!("ws://{}", server.local_addr());
-        let (shutdown, stopped) = oneshot::channel::<()>();
-        let server_task = tokio::spawn(server.run_until(async {
-            // A dropped sender stops the server as well.
-            let _ = stopped.await;
-        }));
-
-        let root = dir.path().join("copy");
+        let files: [(&str, &[u8]); 2] = [
+            ("a.txt", NUMBERED.as_bytes()),
+            ("b.txt", NUMBERED.as_bytes()),
+        ];
+        let server = TestServer::start(&files, TOKEN, true).await?;
+        let root = server.folder().join("copy");
         fs::create_dir(&root)?;
         let fixture = Fixture {
-            url,
+            url: server.url.clone(),
             root,
-            shutdown,
-            server_task,
-            _dir: dir,
+            server,
         };
         fixture.init_working_copy().await?;
         Ok(fixture)
@@ -109,9 +86,7 @@ impl Fixture {
     }
 
     async fn stop(self) -> Result<()> {
-        // An error means the server already stopped, which the join reports.
-        let _ = self.shutdown.send(());
-        self.server_task.await.context("the server task failed")
+        self.server.stop().await
     }
 
     async fn connect(&self, agent: &str) -> Result<Client> {

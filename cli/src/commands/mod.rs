@@ -18,6 +18,8 @@ pub mod status;
 pub mod sync;
 #[cfg(test)]
 mod sync_tests;
+#[cfg(test)]
+mod test_server;
 pub mod tree;
 pub mod watch;
 

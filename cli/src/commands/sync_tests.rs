@@ -9,13 +9,11 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, anyhow, bail};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
-use weft_sync_server::{Limits, Server, ServerConfig};
 
 use super::apply::{AFTER_WRITE_REPLY, FileEdit, Outcome, Syncer};
 use super::plan::{Step, plan};
 use super::sync::server_files;
+use super::test_server::TestServer;
 use super::tree;
 use crate::client::{Client, FileContent, FileEntry, Overlap, Payload, WriteRequest, remote_code};
 use crate::output;
@@ -34,56 +32,26 @@ const BYTES_V3: &[u8] = b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR\x00\x02";
 struct Fixture {
     url: String,
     root: PathBuf,
-    shutdown: oneshot::Sender<()>,
-    server_task: JoinHandle<()>,
-    _dir: tempfile::TempDir,
+    server: TestServer,
 }
 
 impl Fixture {
     /// Starts a server that imports `files` and creates an empty working
     /// copy for it, not yet synced.
     async fn serve(files: &[(&str, &[u8])]) -> Result<Fixture> {
-        let dir = tempfile::tempdir()?;
-        let served = dir.path().join("served");
-        fs::create_dir(&served)?;
-        for (path, bytes) in files {
-            let full = served.join(path);
-            if let Some(parent) = full.parent() {
-                fs::create_dir_all(parent)?;
-            }
-            fs::write(&full, bytes)?;
-        }
-
-        let config = ServerConfig {
-            root: served,
-            store_dir: dir.path().join("store"),
-            listen: "127.0.0.1:0".parse()?,
-            token: Some(TOKEN.to_owned()),
-            limits: Limits::default(),
-            test_clock: false,
-        };
-        let server = Server::start(config).await?;
-        let url = format!("ws://{}", server.local_addr());
-        let (shutdown, stopped) = oneshot::channel::<()>();
-        let server_task = tokio::spawn(server.run_until(async {
-            // A dropped sender stops the server as well.
-            let _ = stopped.await;
-        }));
-
-        let root = dir.path().join("copy");
+        let server = TestServer::start(files, TOKEN, false).await?;
+        let root = server.folder().join("copy");
         fs::create_dir(&root)?;
         let config = Config {
-            server: url.clone(),
+            server: server.url.clone(),
             agent: AGENT.into(),
             workspace: None,
         };
         WorkingCopy::init(&root, config, Some(TOKEN))?;
         Ok(Fixture {
-            url,
+            url: server.url.clone(),
             root,
-            shutdown,
-            server_task,
-            _dir: dir,
+            server,
         })
     }
 
@@ -104,9 +72,7 @@ impl Fixture {
 
     /// Stops the server and waits until it has shut down.
     async fn stop(self) -> Result<()> {
-        // An error means the server already stopped, which the join reports.
-        let _ = self.shutdown.send(());
-        self.server_task.await.context("the server task failed")
+        self.server.stop().await
     }
 
     /// Runs one sync and returns each outcome as `(action, path)`, with
