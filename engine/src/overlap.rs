@@ -17,15 +17,19 @@
 //!   different, non-empty texts. The whole file is the region.
 //! - `adjacent` (low): hunks of the two sides that merged cleanly but change
 //!   touching lines, lines at most [`MAX_ADJACENT_GAP`] unchanged base lines
-//!   apart, or insert at the same point.
+//!   apart, or insert at the same point. Also each place where `git
+//!   merge-file` conflicts because git's line diff pairs equal lines
+//!   differently (for example, which of two blank lines a deletion keeps),
+//!   so that the sides' hunks touch in git's alignment but not in weft's.
 //! - `binary` (high): never produced here; the caller reports it for a file
 //!   that is not text.
 //!
-//! A hunk that both sides made identically is never part of an overlap, and
-//! a hunk that belongs to a `same-lines` or `delete-edit` region is not also
-//! part of an `adjacent` one.
+//! A hunk that both sides made identically is part of an overlap only where
+//! git's alignment conflicts, and a hunk that belongs to a `same-lines` or
+//! `delete-edit` region is not also part of an `adjacent` one.
 
 mod adjacent;
+mod git_conflicts;
 mod lines;
 mod markers;
 #[cfg(test)]

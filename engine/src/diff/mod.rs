@@ -12,8 +12,10 @@ use std::ops::Range;
 use similar::algorithms::{Capture, myers};
 use similar::{DiffOp, DiffableStr};
 
+mod git_lines;
 mod slide;
 
+pub(crate) use git_lines::git_line_hunks;
 pub(crate) use slide::slide_hunks;
 
 /// Maximum size, in code points, of either side of a changed line hunk that

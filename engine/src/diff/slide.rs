@@ -195,7 +195,7 @@ fn slide_run<T: PartialEq>(
 
 /// Rebuilds hunks from the changed items of both sequences, pairing the
 /// unchanged items in order.
-fn hunks_from_changes(old_changed: &[bool], new_changed: &[bool]) -> Vec<Hunk> {
+pub(super) fn hunks_from_changes(old_changed: &[bool], new_changed: &[bool]) -> Vec<Hunk> {
     let mut hunks = Vec::new();
     let (mut old_index, mut new_index) = (0, 0);
     while old_index < old_changed.len() || new_index < new_changed.len() {

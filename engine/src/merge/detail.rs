@@ -62,12 +62,33 @@ impl<'a> MergeDetail<'a> {
     /// `incoming_index` of the incoming side replace the same base lines
     /// with the same lines.
     pub(crate) fn hunks_identical(&self, current_index: usize, incoming_index: usize) -> bool {
-        let current = &self.input.current;
-        let incoming = &self.input.incoming;
-        let current_hunk = &current.hunks[current_index];
-        let incoming_hunk = &incoming.hunks[incoming_index];
-        current_hunk.old == incoming_hunk.old
-            && current.lines[current_hunk.new.clone()] == incoming.lines[incoming_hunk.new.clone()]
+        self.same_change(
+            &self.input.current.hunks[current_index],
+            &self.input.incoming.hunks[incoming_index],
+        )
+    }
+
+    /// Returns the hunks of `side` against the base as git's own line diff
+    /// aligns them, which can differ from [`Self::hunks`] where equal lines
+    /// could be paired in more than one way.
+    pub(crate) fn git_aligned_hunks(&self, side: Side) -> Vec<Hunk> {
+        self.input.git_aligned_hunks(side)
+    }
+
+    /// Returns whether `current` (a hunk of the current side) and `incoming`
+    /// (one of the incoming side) replace the same base lines with the same
+    /// lines.
+    pub(crate) fn same_change(&self, current: &Hunk, incoming: &Hunk) -> bool {
+        current.old == incoming.old
+            && self.input.current.lines[current.new.clone()]
+                == self.input.incoming.lines[incoming.new.clone()]
+    }
+
+    /// Returns the bytes of the merged text that base line `line` was copied
+    /// to unchanged, or `None` when a hunk replaced it or the base has no
+    /// such line.
+    pub(crate) fn copied_span(&self, line: usize) -> Option<Range<usize>> {
+        self.merged.base_copies.get(line).cloned().flatten()
     }
 
     /// Returns the bytes of the merged text that hunk `index` of `side`
@@ -105,7 +126,7 @@ impl<'a> MergeDetail<'a> {
     ) -> String {
         let diff = self.input.side(side);
         let segments = diff.segments(base_range.clone(), hunk_indices);
-        let side_range = diff.line_range(&segments, 0);
+        let side_range = diff.line_range(&segments, diff.side_position(base_range.start));
         unified::unified_hunk(
             &self.input.base,
             base_range.clone(),

@@ -140,6 +140,10 @@ struct Merged {
     /// it.
     current_spans: Vec<Range<usize>>,
     incoming_spans: Vec<Range<usize>>,
+    /// For each base line that the merged text contains unchanged, the byte
+    /// range it was copied to, starting before any line ending that
+    /// completes the line before it. `None` for the other base lines.
+    base_copies: Vec<Option<Range<usize>>>,
 }
 
 /// Merges both sides' hunks of `input`, which [`merge_texts`] has found not
@@ -251,6 +255,7 @@ struct Merger<'i, 'a> {
     conflicts: Vec<ConflictDetail>,
     current_spans: Vec<Range<usize>>,
     incoming_spans: Vec<Range<usize>>,
+    base_copies: Vec<Option<Range<usize>>>,
     budget: RefineBudget,
 }
 
@@ -263,6 +268,7 @@ impl<'i, 'a> Merger<'i, 'a> {
             conflicts: Vec::new(),
             current_spans: vec![0..0; input.current.hunks.len()],
             incoming_spans: vec![0..0; input.incoming.hunks.len()],
+            base_copies: vec![None; input.base.len()],
             budget: RefineBudget::new(MAX_REFINED_TOTAL_CHARS),
         }
     }
@@ -274,6 +280,7 @@ impl<'i, 'a> Merger<'i, 'a> {
             conflicts: self.conflicts,
             current_spans: self.current_spans,
             incoming_spans: self.incoming_spans,
+            base_copies: self.base_copies,
         }
     }
 
@@ -308,7 +315,9 @@ impl<'i, 'a> Merger<'i, 'a> {
     fn copy_base_to(&mut self, line: usize) {
         let input = self.input;
         while self.base_cursor < line {
+            let start = self.text.len();
             self.push(input.base[self.base_cursor], input.base_glue);
+            self.base_copies[self.base_cursor] = Some(start..self.text.len());
             self.base_cursor += 1;
         }
     }

@@ -5,7 +5,8 @@
 use std::ops::Range;
 
 use crate::diff::{
-    Hunk, LineInterner, diff_hunks, dominant_line_ending, slide_hunks, split_lines, unchanged_pairs,
+    Hunk, LineInterner, diff_hunks, dominant_line_ending, git_line_hunks, slide_hunks, split_lines,
+    unchanged_pairs,
 };
 
 /// One side of a three-way merge.
@@ -34,6 +35,8 @@ pub(super) enum Segment {
 pub(super) struct SideDiff<'a> {
     /// The side's lines, each with its line ending.
     pub lines: Vec<&'a str>,
+    /// The ids the line diff compares, one for each line.
+    ids: Vec<u32>,
     /// Changed hunks, ascending and separated by unchanged lines.
     pub hunks: Vec<Hunk>,
     /// For each base line, the side line it is unchanged as, or `None` when
@@ -49,6 +52,8 @@ pub(super) struct SideDiff<'a> {
 pub(super) struct MergeInput<'a> {
     /// The base's lines, each with its line ending.
     pub base: Vec<&'a str>,
+    /// The ids the line diff compares, one for each base line.
+    base_ids: Vec<u32>,
     /// Line ending inserted after a base line without final newline.
     pub base_glue: &'static str,
     /// The current side's diff.
@@ -68,6 +73,7 @@ impl<'a> MergeInput<'a> {
         Self {
             base_glue: dominant_line_ending(&base_lines).unwrap_or("\n"),
             base: base_lines,
+            base_ids,
             current,
             incoming,
         }
@@ -85,6 +91,17 @@ impl<'a> MergeInput<'a> {
     pub(super) fn base_text(&self, range: Range<usize>) -> String {
         self.base[range].concat()
     }
+
+    /// Diffs `side` against the base again, with the line alignment of
+    /// git's own diff ([`git_line_hunks`]), and returns its hunks. Like the
+    /// side's `hunks`, they turn the base into the side's text, but they can
+    /// keep other equal lines unchanged.
+    pub(super) fn git_aligned_hunks(&self, side: Side) -> Vec<Hunk> {
+        let diff = self.side(side);
+        let raw = git_line_hunks(&self.base_ids, &diff.ids);
+        let slid = slide_hunks(&self.base_ids, &diff.ids, &raw);
+        complete_hunks(&self.base, &diff.lines, slid).0
+    }
 }
 
 impl<'a> SideDiff<'a> {
@@ -97,31 +114,8 @@ impl<'a> SideDiff<'a> {
         let ids = line_ids(interner, &lines);
         // Hunks sit where git's diff puts them, so that both sides place an
         // addition they share at the same base line.
-        let mut hunks = slide_hunks(base_ids, &ids, &diff_hunks(base_ids, &ids));
-
-        // Lines compare with a line ending added to an unterminated last
-        // line, so that appending lines after it is an insertion. Every other
-        // pair that matched that way but differs is a real edit (a final
-        // newline added or removed) and becomes a one-line hunk.
-        let base_unterminated = base_lines.last().is_some_and(|line| !line.ends_with('\n'));
-        let mut append_ending = None;
-        for (base_index, side_index) in unchanged_pairs(&hunks, base_lines.len()) {
-            if base_lines[base_index] == lines[side_index] {
-                continue;
-            }
-            let appended_after = base_unterminated
-                && base_index + 1 == base_lines.len()
-                && side_index + 1 < lines.len();
-            if appended_after {
-                append_ending = Some(line_ending(lines[side_index]));
-            } else {
-                hunks.push(Hunk {
-                    old: base_index..base_index + 1,
-                    new: side_index..side_index + 1,
-                });
-            }
-        }
-        let hunks = coalesce(hunks);
+        let slid = slide_hunks(base_ids, &ids, &diff_hunks(base_ids, &ids));
+        let (hunks, append_ending) = complete_hunks(base_lines, &lines, slid);
 
         let mut unchanged_as = vec![None; base_lines.len()];
         for (base_index, side_index) in unchanged_pairs(&hunks, base_lines.len()) {
@@ -132,6 +126,7 @@ impl<'a> SideDiff<'a> {
             .unwrap_or("\n");
         Self {
             lines,
+            ids,
             hunks,
             unchanged_as,
             glue,
@@ -183,6 +178,20 @@ impl<'a> SideDiff<'a> {
         text
     }
 
+    /// Returns the side line at base line `base_line`: the line it is
+    /// unchanged as, or else the line after the nearest base line before it
+    /// that is unchanged, or else 0.
+    pub(super) fn side_position(&self, base_line: usize) -> usize {
+        if let Some(Some(side)) = self.unchanged_as.get(base_line) {
+            return *side;
+        }
+        let before = self.unchanged_as[..base_line.min(self.unchanged_as.len())]
+            .iter()
+            .rev()
+            .find_map(|side| *side);
+        before.map_or(0, |side| side + 1)
+    }
+
     /// Returns the side's line range (0-based, half-open) that `segments`
     /// cover, which starts at side line `fallback_start` when they cover none.
     pub(super) fn line_range(&self, segments: &[Segment], fallback_start: usize) -> Range<usize> {
@@ -200,6 +209,40 @@ impl<'a> SideDiff<'a> {
             .sum();
         start..start + len
     }
+}
+
+/// Adds to `hunks` (a line diff of `base_lines` to `lines`) the edits that
+/// comparing an unterminated last line as terminated hid, and returns them
+/// sorted and joined. Also returns the line ending that glues text after
+/// the base's unterminated last line, if the side appended lines there.
+///
+/// Lines compare with a line ending added to an unterminated last line, so
+/// that appending lines after it is an insertion. Every other pair that
+/// matched that way but differs is a real edit (a final newline added or
+/// removed) and becomes a one-line hunk.
+fn complete_hunks(
+    base_lines: &[&str],
+    lines: &[&str],
+    mut hunks: Vec<Hunk>,
+) -> (Vec<Hunk>, Option<&'static str>) {
+    let base_unterminated = base_lines.last().is_some_and(|line| !line.ends_with('\n'));
+    let mut append_ending = None;
+    for (base_index, side_index) in unchanged_pairs(&hunks, base_lines.len()) {
+        if base_lines[base_index] == lines[side_index] {
+            continue;
+        }
+        let appended_after =
+            base_unterminated && base_index + 1 == base_lines.len() && side_index + 1 < lines.len();
+        if appended_after {
+            append_ending = Some(line_ending(lines[side_index]));
+        } else {
+            hunks.push(Hunk {
+                old: base_index..base_index + 1,
+                new: side_index..side_index + 1,
+            });
+        }
+    }
+    (coalesce(hunks), append_ending)
 }
 
 /// Interns `lines` for the line diff. An unterminated last line is compared

@@ -412,3 +412,27 @@ fn markers_without_labels() {
     let marked = merge_file_with_markers(Some("b\n"), "B\n", "X\n", ("", "", ""));
     assert_eq!(marked, "<<<<<<<\nB\n|||||||\nb\n=======\nX\n>>>>>>>\n");
 }
+
+#[test]
+fn realigned_point_without_hunks() {
+    // In git's alignment both sides append different lines after the last
+    // base line, which git conflicts on. weft's alignment pairs the last
+    // base lines with appended ones, so none of its hunks touches that
+    // point, and the point alone is reported there.
+    let base = "{\n\na\n{\na\na\nb\na\n{\n";
+    let current = "{\n\na\n{\n\na\nb\na\n{\na\n{\n";
+    let incoming = "{\n\na\n}\na\n{\na\n{\n{\nn\n{\n";
+    let merge = merge_file(Some(base), current, incoming);
+
+    assert_eq!(
+        kinds(&merge),
+        [OverlapKind::Adjacent, OverlapKind::Adjacent]
+    );
+    assert_eq!(merge.overlaps[0].base_lines, lines(4, 8));
+    let point = &merge.overlaps[1];
+    assert_eq!(point.severity, Severity::Low);
+    assert_eq!(point.base_lines, lines(10, 9));
+    assert_eq!(point.merged_lines, lines(14, 13));
+    assert_eq!(point.current_hunk, "@@ -9,0 +11,0 @@\n");
+    assert_eq!(point.incoming_hunk, "@@ -9,0 +11,0 @@\n");
+}
