@@ -74,7 +74,6 @@ enum Wake {
     Shutdown,
 }
 
-
 /// Serves one connection until the client closes it, the transport fails,
 /// or `shutdown` turns true; then sends a Close frame with the reason.
 pub async fn serve_connection<S, R>(

@@ -20,14 +20,23 @@ impl Session {
         agent: &str,
     ) -> Result<Value, ProtocolError> {
         let all = request.opt_bool("all")?.unwrap_or(false);
+        // A deleted file's overlaps stay listed under its path.
         let doc_id = match request.opt_string("path")? {
-            Some(_) => Some(
-                self.shared
-                    .index
-                    .live(&request.path("path")?, "path")
-                    .await?
-                    .doc_id,
-            ),
+            Some(_) => {
+                let path = request.path("path")?;
+                match self.shared.index.get(&path).await? {
+                    Some(entry) => Some(entry.doc_id),
+                    None => {
+                        return Err(ProtocolError::field(
+                            "not_found",
+                            "path",
+                            format!(
+                                "file \"{path}\" was never in the workspace; list files with the list request"
+                            ),
+                        ));
+                    }
+                }
+            }
             None => None,
         };
         let stored = self

@@ -426,3 +426,24 @@ async fn lease_count_per_agent_is_capped() {
     let overlaps = &written["result"]["overlaps"];
     assert_eq!(overlaps.as_array().map(Vec::len), Some(1), "one per holder");
 }
+
+#[tokio::test]
+async fn overlaps_of_deleted_file_stay_listed() {
+    let (_temp, shared) = workspace(&[("a.txt", TEXT)]).await;
+    let (_stop, stopped) = watch::channel(false);
+    let mut a = hello(&shared, &stopped, "agent-a").await;
+    let mut b = hello(&shared, &stopped, "agent-b").await;
+
+    a.request(json!({"type": "lease", "path": "a.txt", "intent": "keep"}))
+        .await;
+    b.request(json!({"type": "delete", "path": "a.txt"})).await;
+    let listed = a
+        .request(json!({"type": "overlaps", "path": "a.txt"}))
+        .await;
+    let overlaps = &listed["result"]["overlaps"];
+    assert_eq!(overlaps.as_array().map(Vec::len), Some(1), "{listed}");
+    let never = a
+        .request(json!({"type": "overlaps", "path": "never.txt"}))
+        .await;
+    assert_eq!(never["error"]["code"], "not_found", "{never}");
+}
