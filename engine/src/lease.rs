@@ -5,15 +5,16 @@
 //! range (anchored in the text with Automerge cursors, see
 //! [`crate::document::FileDoc::anchor_lines`]), an intent text and an
 //! expiry. Whether a lease is live is decided when it is read, from the
-//! clock the caller passes, so correctness needs no timer. Every grant on a
-//! file gets a fencing number one above the previous grant on that file
-//! (counted per document, so a rename keeps the count), so a writer can
-//! tell whether a later lease superseded its own.
+//! clock the caller passes, so correctness needs no timer. Every grant gets
+//! a fencing number one above the previous grant in the workspace. The
+//! numbers of one file therefore grow with every grant on it, through
+//! renames, deletes and re-creations, so a writer can tell whether a later
+//! lease superseded its own.
 //!
 //! [`LeaseBook`] holds the leases of a workspace in memory; the store keeps
 //! each one as JSON (see [`crate::store`]).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -44,7 +45,7 @@ pub struct Lease {
     pub granted_ms: i64,
     /// When it expires, in milliseconds since the Unix epoch.
     pub expires_ms: i64,
-    /// The fencing number: one above the previous grant on the same file.
+    /// The fencing number: one above the previous grant in the workspace.
     pub fence: u64,
     /// Whether the holder released it.
     pub released: bool,
@@ -112,12 +113,12 @@ pub fn change_inside(region: Option<LineRange>, changed: LineRange) -> bool {
     }
 }
 
-/// The leases of a workspace, by id, with the last fencing number of each
-/// file's document.
+/// The leases of a workspace, by id, with the last fencing number handed
+/// out.
 #[derive(Debug, Default)]
 pub struct LeaseBook {
     leases: BTreeMap<String, Lease>,
-    fences: HashMap<String, u64>,
+    last_fence: u64,
 }
 
 impl LeaseBook {
@@ -130,17 +131,15 @@ impl LeaseBook {
         book
     }
 
-    /// Hands out the next fencing number of document `doc_id`.
-    pub fn next_fence(&mut self, doc_id: &str) -> u64 {
-        let fence = self.fences.entry(doc_id.to_owned()).or_insert(0);
-        *fence += 1;
-        *fence
+    /// Hands out the next fencing number.
+    pub fn next_fence(&mut self) -> u64 {
+        self.last_fence += 1;
+        self.last_fence
     }
 
     /// Adds a lease or replaces the one with its id.
     pub fn put(&mut self, lease: Lease) {
-        let fence = self.fences.entry(lease.doc_id.clone()).or_insert(0);
-        *fence = (*fence).max(lease.fence);
+        self.last_fence = self.last_fence.max(lease.fence);
         self.leases.insert(lease.id.clone(), lease);
     }
 
@@ -167,11 +166,9 @@ impl LeaseBook {
             .collect()
     }
 
-    /// The lease granted on document `doc_id` with fencing number `fence`.
-    pub fn by_fence(&self, doc_id: &str, fence: u64) -> Option<&Lease> {
-        self.leases
-            .values()
-            .find(|lease| lease.doc_id == doc_id && lease.fence == fence)
+    /// The lease granted with fencing number `fence`.
+    pub fn by_fence(&self, fence: u64) -> Option<&Lease> {
+        self.leases.values().find(|lease| lease.fence == fence)
     }
 }
 
@@ -206,15 +203,11 @@ mod tests {
     }
 
     #[test]
-    fn fences_grow_per_file_and_survive_reload() {
+    fn fences_grow_and_survive_reload() {
         let mut book = LeaseBook::new(vec![lease("ls-1", "a.rs", 4, 1)]);
-        assert_eq!(book.next_fence("doc-a.rs"), 5);
-        assert_eq!(book.next_fence("doc-a.rs"), 6);
-        assert_eq!(book.next_fence("doc-b.rs"), 1);
-        assert_eq!(
-            book.by_fence("doc-a.rs", 4).map(|l| l.id.as_str()),
-            Some("ls-1")
-        );
+        assert_eq!(book.next_fence(), 5);
+        assert_eq!(book.next_fence(), 6);
+        assert_eq!(book.by_fence(4).map(|l| l.id.as_str()), Some("ls-1"));
     }
 
     #[test]

@@ -264,6 +264,7 @@ fn symbol_lines(text: &str, path: &WorkspacePath, name: &str) -> Result<LineRang
             ),
         )),
         many => {
+            let bare = wanted.rsplit("::").next().unwrap_or(wanted);
             let places: Vec<String> = many
                 .iter()
                 .map(|def| {
@@ -279,7 +280,7 @@ fn symbol_lines(text: &str, path: &WorkspacePath, name: &str) -> Result<LineRang
                 "invalid_request",
                 "symbol",
                 format!(
-                    "{name:?} names {} definitions in {path} ({}); name one as Scope::{wanted}, ::{wanted} (top level) or KIND {wanted} (such as \"{} {wanted}\"), or lease lines instead",
+                    "{name:?} names {} definitions in {path} ({}); name one as Scope::{bare}, ::{bare} (top level) or KIND {bare} (such as \"{} {bare}\"), or lease lines instead",
                     many.len(),
                     places.join(", "),
                     many[0].kind.as_str()

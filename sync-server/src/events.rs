@@ -58,11 +58,14 @@ impl PathFilter {
             // means `src`, and a pattern that leaves the root can never
             // match.
             let trimmed = pattern.trim_start_matches("./").trim_end_matches('/');
+            let drive = trimmed.as_bytes().get(1) == Some(&b':');
             if trimmed.is_empty()
+                || drive
                 || trimmed.starts_with('/')
+                || trimmed.contains(['\\', '\0'])
                 || trimmed
                     .split('/')
-                    .any(|part| part == ".." || part.is_empty())
+                    .any(|part| part == ".." || part == "." || part.is_empty())
             {
                 return Err(ProtocolError::field(
                     "invalid_request",
@@ -309,7 +312,7 @@ mod tests {
         assert!(!folder.matches("docs2/a.md"));
         assert!(PathFilter::new(&["src/[".to_owned()]).is_err());
         assert!(filter(&["./src"]).matches("src/a.rs"));
-        for never in ["", "/abs", "../x", "src//x"] {
+        for never in ["", "/abs", "../x", "src//x", ".", "src/.", "a\\b", "C:/x"] {
             assert!(PathFilter::new(&[never.to_owned()]).is_err(), "{never:?}");
         }
     }

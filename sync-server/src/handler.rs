@@ -594,6 +594,9 @@ impl Session {
             .documents
             .delete_lease_overlaps(&doc_id, &path, agent)
             .await?;
+        // The leased lines are gone with the file; the overlaps above tell
+        // the holders.
+        self.shared.leases.release_all_on_doc(&doc_id).await?;
         Ok(json!({ "path": path.as_str(), "kept": false, "overlaps": overlaps }))
     }
 

@@ -185,8 +185,9 @@ impl Session {
         let lease = self
             .shared
             .leases
-            .by_fence(&entry.doc_id, fence as u64)
+            .by_fence(fence as u64)
             .await
+            .filter(|lease| lease.doc_id == entry.doc_id || lease.path == path.as_str())
             .ok_or_else(not_found)?;
         if lease.agent != agent {
             return Err(ProtocolError::field(
@@ -203,7 +204,8 @@ impl Session {
 
     /// Adds the `lease` status of a fenced write to its reply: whether the
     /// lease is still live, lapsed, or superseded by a later overlapping
-    /// lease of another agent.
+    /// lease of another agent. A later lease supersedes it even after that
+    /// lease ended, since its holder may have written meanwhile.
     pub(crate) async fn add_lease_status(&self, result: &mut Map<String, Value>, lease: &Lease) {
         let now = self.now();
         let newer: Vec<Lease> = self
@@ -216,7 +218,6 @@ impl Session {
                 other.doc_id == lease.doc_id
                     && other.fence > lease.fence
                     && other.agent != lease.agent
-                    && other.is_live(now)
             })
             .collect();
         let mut all = vec![lease.clone()];

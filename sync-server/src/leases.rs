@@ -107,7 +107,7 @@ impl Leases {
         let ttl_ms = i64::try_from(request.ttl_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
         let lease = Lease {
             id: format!("ls-{}", hex::encode(rand::random::<[u8; 6]>())),
-            fence: book.next_fence(&request.doc_id),
+            fence: book.next_fence(),
             agent: request.agent,
             path: request.path,
             doc_id: request.doc_id,
@@ -190,9 +190,42 @@ impl Leases {
             .live_on_doc(doc_id, except_agent, now)
     }
 
-    /// The lease granted on document `doc_id` with fencing number `fence`.
-    pub async fn by_fence(&self, doc_id: &str, fence: u64) -> Option<Lease> {
-        self.book.lock().await.by_fence(doc_id, fence).cloned()
+    /// The lease granted with fencing number `fence`.
+    pub async fn by_fence(&self, fence: u64) -> Option<Lease> {
+        self.book.lock().await.by_fence(fence).cloned()
+    }
+
+    /// Releases every live lease on document `doc_id`, as when its file is
+    /// deleted, and sends `lease_released` for each.
+    pub async fn release_all_on_doc(&self, doc_id: &str) -> Result<(), ProtocolError> {
+        let mut book = self.book.lock().await;
+        let now = self.clock.now_ms();
+        let ended: Vec<Lease> = book
+            .live_on_doc(doc_id, None, now)
+            .into_iter()
+            .map(|lease| Lease {
+                released: true,
+                ..lease
+            })
+            .collect();
+        if ended.is_empty() {
+            return Ok(());
+        }
+        let write = StoreWrite {
+            leases: ended.clone(),
+            ..StoreWrite::default()
+        };
+        self.store
+            .commit(vec![write])
+            .await
+            .map_err(|err| ProtocolError::internal(err.to_string()))?;
+        for lease in ended {
+            self.publish("lease_released", &lease, lease.lines);
+            book.put(lease);
+        }
+        drop(book);
+        self.changed.notify_waiters();
+        Ok(())
     }
 
     /// Sends a lease event to the subscribers that want it.

@@ -447,3 +447,61 @@ async fn overlaps_of_deleted_file_stay_listed() {
         .await;
     assert_eq!(never["error"]["code"], "not_found", "{never}");
 }
+
+#[tokio::test]
+async fn fences_stay_unique_after_delete_and_create() {
+    let (_temp, shared) = workspace(&[("p.txt", TEXT)]).await;
+    let (_stop, stopped) = watch::channel(false);
+    let mut a = hello(&shared, &stopped, "agent-a").await;
+    let mut b = hello(&shared, &stopped, "agent-b").await;
+
+    let first = a
+        .request(json!({"type": "lease", "path": "p.txt", "intent": "edit"}))
+        .await;
+    assert_eq!(first["result"]["lease"]["fence"], 1, "{first}");
+    b.request(json!({"type": "delete", "path": "p.txt"})).await;
+    let ended = a.request(json!({"type": "leases", "path": "p.txt"})).await;
+    assert_eq!(
+        ended["result"]["leases"],
+        json!([]),
+        "a delete ends the leases"
+    );
+    b.request(json!({"type": "create", "path": "p.txt", "text": TEXT}))
+        .await;
+    let second = b
+        .request(json!({"type": "lease", "path": "p.txt", "intent": "new"}))
+        .await;
+    assert_eq!(second["result"]["lease"]["fence"], 2, "{second}");
+
+    let base = version(&mut a, "p.txt").await;
+    let fenced = a
+        .request(json!({"type": "write", "path": "p.txt", "base": base, "fence": 1, "text": TEXT}))
+        .await;
+    assert_eq!(fenced["result"]["lease"]["state"], "released", "{fenced}");
+}
+
+#[tokio::test]
+async fn superseded_outlives_the_later_lease() {
+    let (_temp, shared) = workspace(&[("a.txt", TEXT)]).await;
+    let (_stop, stopped) = watch::channel(false);
+    let mut a = hello(&shared, &stopped, "agent-a").await;
+    let mut b = hello(&shared, &stopped, "agent-b").await;
+
+    a.request(json!({"type": "lease", "path": "a.txt", "lines": lines(1, 2), "intent": "a"}))
+        .await;
+    let later = b
+        .request(json!({"type": "lease", "path": "a.txt", "lines": lines(2, 3), "intent": "b"}))
+        .await;
+    b.request(json!({"type": "release", "lease": later["result"]["lease"]["id"]}))
+        .await;
+
+    let base = version(&mut a, "a.txt").await;
+    let fenced = a
+        .request(json!({"type": "write", "path": "a.txt", "base": base, "fence": 1, "text": TEXT}))
+        .await;
+    assert_eq!(fenced["result"]["lease"]["state"], "superseded", "{fenced}");
+    assert_eq!(
+        fenced["result"]["lease"]["superseded_by"]["agent"],
+        "agent-b"
+    );
+}
