@@ -9,7 +9,7 @@
 //! 1. The common first and last lines are set aside.
 //! 2. Lines of the rest that occur nowhere in the other text are changed
 //!    without being compared. So is a line that occurs often in the other
-//!    text when it sits among such lines (see [`discard_frequent`]).
+//!    text when it sits among such lines (see `compared.rs`).
 //! 3. The remaining lines are compared with Myers' linear-space algorithm,
 //!    which splits the problem at a middle snake and recurses. Ties go the
 //!    way xdiff breaks them. Past an edit cost of 256 the search for a split
@@ -21,18 +21,11 @@
 
 use super::Hunk;
 
-/// Maximum number of times xdiff counts a line's occurrences in the other
-/// text (`XDL_MAX_EQLIMIT`).
-const MAX_OCCURRENCE_LIMIT: usize = 1_024;
+mod compared;
+#[cfg(test)]
+mod tests;
 
-/// Lines on each side of a line that [`discard_frequent`] looks at
-/// (`XDL_SIMSCAN_WINDOW`).
-const FREQUENT_SCAN_WINDOW: usize = 100;
-
-/// A frequent line among unmatched lines is discarded when the frequent
-/// lines of its run, times this factor, are fewer than all lines of the
-/// run (`XDL_KPDIS_RUN`).
-const FREQUENT_RUN_FACTOR: usize = 4;
+use compared::{class_ids, compared_lines, rough_sqrt};
 
 /// Edit cost past which the search may stop at a good-enough split point
 /// (`XDL_HEUR_MIN_COST`).
@@ -49,18 +42,6 @@ const SNAKE_LENGTH: isize = 20;
 /// A split point must be reached this many times more directly than its
 /// edit cost to count as good (`XDL_K_HEUR`).
 const HEURISTIC_FACTOR: isize = 4;
-
-/// How often a line occurs in the other text, as xdiff counts it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Occurrence {
-    /// Nowhere, so the line is changed.
-    Unmatched,
-    /// Fewer times than the limit for its text.
-    Matched,
-    /// At least the limit for its text, roughly the square root of its
-    /// number of lines.
-    Frequent,
-}
 
 /// Diffs `old` to `new` as git's xdiff does and returns the changed hunks,
 /// ascending and apart, before any sliding.
@@ -90,107 +71,6 @@ pub(crate) fn git_line_hunks<T: Eq + std::hash::Hash>(old: &[T], new: &[T]) -> V
     let mut comparison = Comparison::new(&old_ids, &new_ids, &old_compared, &new_compared);
     comparison.compare_all(&mut old_changed, &mut new_changed);
     super::slide::hunks_from_changes(&old_changed, &new_changed)
-}
-
-/// Returns xdiff's rough square root: the power of two 2^k where k is half
-/// the number of bits of `n`, rounded up (`xdl_bogosqrt`).
-fn rough_sqrt(mut n: usize) -> usize {
-    let mut root = 1;
-    while n > 0 {
-        root <<= 1;
-        n >>= 2;
-    }
-    root
-}
-
-/// Numbers each distinct item of both sequences, so that later steps can
-/// count occurrences in a table.
-fn class_ids<T: Eq + std::hash::Hash>(old: &[T], new: &[T]) -> (Vec<usize>, Vec<usize>) {
-    let mut classes = std::collections::HashMap::new();
-    let mut number = |item| {
-        let next = classes.len();
-        *classes.entry(item).or_insert(next)
-    };
-    let old_ids: Vec<usize> = old.iter().map(&mut number).collect();
-    let new_ids: Vec<usize> = new.iter().map(&mut number).collect();
-    (old_ids, new_ids)
-}
-
-/// Marks the lines of `middle` that xdiff leaves out of the comparison as
-/// changed, and returns the indices of the others, ascending.
-fn compared_lines(
-    ids: &[usize],
-    other_ids: &[usize],
-    middle: std::ops::Range<usize>,
-    changed: &mut [bool],
-) -> Vec<usize> {
-    let limit = rough_sqrt(ids.len()).min(MAX_OCCURRENCE_LIMIT);
-    let class_count = ids.iter().chain(other_ids).max().map_or(0, |max| max + 1);
-    let mut counts = vec![0_usize; class_count];
-    for &id in other_ids {
-        counts[id] += 1;
-    }
-    let occurrences: Vec<Occurrence> = middle
-        .clone()
-        .map(|index| match counts[ids[index]] {
-            0 => Occurrence::Unmatched,
-            count if count >= limit => Occurrence::Frequent,
-            _ => Occurrence::Matched,
-        })
-        .collect();
-
-    let mut compared = Vec::with_capacity(middle.len());
-    for (offset, &occurrence) in occurrences.iter().enumerate() {
-        let keep = match occurrence {
-            Occurrence::Unmatched => false,
-            Occurrence::Matched => true,
-            Occurrence::Frequent => !discard_frequent(&occurrences, offset),
-        };
-        if keep {
-            compared.push(middle.start + offset);
-        } else {
-            changed[middle.start + offset] = true;
-        }
-    }
-    compared
-}
-
-/// Returns whether the frequent line at `index` of `occurrences` is left
-/// out (`xdl_clean_mmatch`). The runs of lines before and after it, up to
-/// the nearest [`Occurrence::Matched`] line or [`FREQUENT_SCAN_WINDOW`]
-/// lines, must both contain unmatched lines. Frequent lines must also make
-/// up less than a quarter of the two runs, where the line itself counts
-/// once for each run, as in xdiff.
-fn discard_frequent(occurrences: &[Occurrence], index: usize) -> bool {
-    let first = index.saturating_sub(FREQUENT_SCAN_WINDOW);
-    let last = (index + FREQUENT_SCAN_WINDOW).min(occurrences.len() - 1);
-
-    let (unmatched_before, frequent_before) = count_run(occurrences[first..index].iter().rev());
-    if unmatched_before == 0 {
-        return false;
-    }
-    let (unmatched_after, frequent_after) = count_run(occurrences[index + 1..=last].iter());
-    if unmatched_after == 0 {
-        return false;
-    }
-    let frequent = frequent_before + frequent_after + 2;
-    let unmatched = unmatched_before + unmatched_after;
-    frequent * FREQUENT_RUN_FACTOR < frequent + unmatched
-}
-
-/// Counts the unmatched and the frequent lines of `run` up to its first
-/// line of [`Occurrence::Matched`].
-fn count_run<'a>(run: impl Iterator<Item = &'a Occurrence>) -> (usize, usize) {
-    let mut unmatched = 0;
-    let mut frequent = 0;
-    for occurrence in run {
-        match occurrence {
-            Occurrence::Unmatched => unmatched += 1,
-            Occurrence::Frequent => frequent += 1,
-            Occurrence::Matched => break,
-        }
-    }
-    (unmatched, frequent)
 }
 
 /// A split point of a comparison box, and whether each half must be
@@ -629,209 +509,4 @@ fn as_signed(value: usize) -> isize {
 /// Converts a position the search has checked to be in bounds to an index.
 fn as_index(value: isize) -> usize {
     usize::try_from(value).expect("a position inside the comparison box is not negative")
-}
-
-#[cfg(test)]
-mod tests {
-    use rand::rngs::StdRng;
-    use rand::{Rng, SeedableRng};
-
-    use super::*;
-    use crate::diff::{diff_hunks, slide_hunks};
-
-    fn hunk(old: std::ops::Range<usize>, new: std::ops::Range<usize>) -> Hunk {
-        Hunk { old, new }
-    }
-
-    /// Diffs as `git merge-file` does: xdiff's comparison, then sliding.
-    fn git_diff(old: &[&str], new: &[&str]) -> Vec<Hunk> {
-        slide_hunks(old, new, &git_line_hunks(old, new))
-    }
-
-    /// Checks that `hunks` are ascending and apart and that the lines they
-    /// leave unchanged are equal, so that they turn `old` into `new`.
-    fn assert_valid<T: PartialEq + std::fmt::Debug>(old: &[T], new: &[T], hunks: &[Hunk]) {
-        let (mut old_index, mut new_index) = (0, 0);
-        for hunk in hunks {
-            assert!(!hunk.old.is_empty() || !hunk.new.is_empty(), "{hunk:?}");
-            assert!(hunk.old.start >= old_index, "{hunk:?}");
-            assert!(hunk.new.start >= new_index, "{hunk:?}");
-            assert_eq!(hunk.old.start - old_index, hunk.new.start - new_index);
-            assert_eq!(
-                old[old_index..hunk.old.start],
-                new[new_index..hunk.new.start]
-            );
-            if old_index > 0 || new_index > 0 {
-                assert!(hunk.old.start > old_index, "hunks touch at {hunk:?}");
-            }
-            old_index = hunk.old.end;
-            new_index = hunk.new.end;
-        }
-        assert_eq!(old[old_index..], new[new_index..]);
-    }
-
-    #[test]
-    fn rough_sqrt_doubles_every_two_bits() {
-        let roots = [
-            (0, 1),
-            (1, 2),
-            (3, 2),
-            (4, 4),
-            (15, 4),
-            (16, 8),
-            (64, 16),
-            (1_000, 32),
-        ];
-        for (n, root) in roots {
-            assert_eq!(rough_sqrt(n), root, "rough_sqrt({n})");
-        }
-    }
-
-    #[test]
-    fn equal_and_empty_texts() {
-        assert!(git_line_hunks(&["a", "b"], &["a", "b"]).is_empty());
-        assert!(git_line_hunks::<&str>(&[], &[]).is_empty());
-        assert_eq!(git_line_hunks(&[], &["a"]), [hunk(0..0, 0..1)]);
-        assert_eq!(git_line_hunks(&["a", "b"], &[]), [hunk(0..2, 0..0)]);
-    }
-
-    #[test]
-    fn unmatched_lines_are_not_compared() {
-        // Steps are added after "if: linux" and the job of lines 4-7 is
-        // deleted. With the lines that only one text has left out, the
-        // blank line before the job is compared with the one after the
-        // new steps, so git deletes it and keeps the blank line after the
-        // job. A Myers diff of all lines keeps the line before the job.
-        let old = [
-            "name: ci",
-            "- run: test",
-            "if: linux",
-            "",
-            "old-job:",
-            "- run: build",
-            "- run: doc",
-            "",
-            "build:",
-        ];
-        let new = [
-            "name: checks",
-            "on: push",
-            "- run: test",
-            "if: linux",
-            "- run: check",
-            "env: strict",
-            "if: linux",
-            "",
-            "build:",
-        ];
-        assert_eq!(git_diff(&old, &new), [hunk(0..1, 0..2), hunk(3..7, 4..7)]);
-        let all_lines = slide_hunks(&old, &new, &diff_hunks(&old, &new));
-        assert_eq!(
-            all_lines,
-            [hunk(0..1, 0..2), hunk(3..3, 4..7), hunk(4..8, 8..8)]
-        );
-    }
-
-    #[test]
-    fn blank_line_kept_as_git_keeps_it() {
-        // Either blank line 3 or 5 can stay. git keeps line 5 here because
-        // the text also gains two lines at the top.
-        let old = [
-            "// Time utilities.",
-            "mod interval;",
-            "pub use interval::Interval;",
-            "",
-            "pub mod throttle;",
-            "",
-            "pub mod timeout;",
-            "pub use timeout::Timeout;",
-        ];
-        let new = [
-            "//! Timers.",
-            "",
-            "// Time utilities.",
-            "mod interval;",
-            "pub use interval::{interval, Interval};",
-            "",
-            "mod timeout;",
-            "pub use timeout::{timeout, Timeout};",
-        ];
-        assert_eq!(
-            git_diff(&old, &new),
-            [hunk(0..0, 0..2), hunk(2..5, 4..5), hunk(6..8, 6..8)]
-        );
-    }
-
-    #[test]
-    fn frequent_line_discarded_among_unmatched_lines() {
-        use Occurrence::{Frequent, Matched, Unmatched};
-
-        // Four unmatched lines on each side outweigh the frequent line,
-        // which counts twice.
-        let run = [Unmatched, Unmatched, Unmatched, Unmatched, Frequent];
-        let around: Vec<Occurrence> = run.iter().chain(&run[..4]).copied().collect();
-        assert!(discard_frequent(&around, 4));
-
-        // Three on each side do not.
-        let fewer = [
-            Unmatched, Unmatched, Unmatched, Frequent, Unmatched, Unmatched, Unmatched,
-        ];
-        assert!(!discard_frequent(&fewer, 3));
-
-        // Without an unmatched line on both sides the line stays.
-        let one_side = [
-            Matched, Frequent, Unmatched, Unmatched, Unmatched, Unmatched,
-        ];
-        assert!(!discard_frequent(&one_side, 1));
-        let at_start = [Frequent, Unmatched, Unmatched, Unmatched, Unmatched];
-        assert!(!discard_frequent(&at_start, 0));
-
-        // The run ends at the nearest matched line.
-        let cut = [
-            Unmatched, Matched, Unmatched, Frequent, Unmatched, Matched, Unmatched,
-        ];
-        assert!(!discard_frequent(&cut, 3));
-    }
-
-    #[test]
-    fn large_texts_give_valid_hunks() {
-        let mut rng = StdRng::seed_from_u64(7);
-        let lines = ["", "}", "{", "a", "b", "    x"];
-        let text = |rng: &mut StdRng, len: usize| -> Vec<String> {
-            (0..len)
-                .map(|_| match rng.random_range(0..8) {
-                    index @ 0..6 => lines[index].to_owned(),
-                    _ => format!("line {}", rng.random_range(0..500)),
-                })
-                .collect()
-        };
-
-        // Unlike texts reach the maximum edit cost, 256 for texts of up to
-        // 65,536 lines in all, where the search stops at the furthest point.
-        let old = text(&mut rng, 3_000);
-        let unlike = text(&mut rng, 2_500);
-        let hunks = git_line_hunks(&old, &unlike);
-        assert_valid(&old, &unlike, &hunks);
-        assert_valid(&old, &unlike, &slide_hunks(&old, &unlike, &hunks));
-
-        // Longer texts raise the maximum, so past a cost of 256 the search
-        // first tries good-enough split points at runs of more than 20 equal
-        // lines, which the half with edits 25 lines apart has.
-        let old = text(&mut rng, 36_000);
-        let mut edited = Vec::new();
-        for (index, line) in old.iter().enumerate() {
-            let gap = if index < old.len() / 2 { 25 } else { 3 };
-            if index % gap == 0 {
-                let added = rng.random_range(1..6);
-                edited.extend((0..added).map(|number| format!("added {index} {number}")));
-                if rng.random_bool(0.5) {
-                    continue;
-                }
-            }
-            edited.push(line.clone());
-        }
-        let hunks = git_line_hunks(&old, &edited);
-        assert_valid(&old, &edited, &hunks);
-        assert_valid(&old, &edited, &slide_hunks(&old, &edited, &hunks));
-    }
 }
