@@ -7,7 +7,8 @@
 //! - [`handler`]: one connection's JSON requests.
 //! - [`protocol`]: request parsing and reply shapes (see `docs/protocol.md`).
 //! - [`index_task`]: the task that owns the workspace index.
-//! - [`documents`]: one task per open file document.
+//! - [`documents`]: one task per open file document: the registry and its
+//!   requests; [`doc_task`]: a task's loop.
 //! - [`doc_write`]: a document task's writes, previews and overlap
 //!   acknowledgements.
 //! - [`cross_file`]: definition-use overlaps between writes to different
@@ -35,6 +36,7 @@ pub mod clock;
 pub mod config;
 pub mod cross_file;
 pub mod doc_leases;
+pub mod doc_task;
 pub mod doc_write;
 pub mod documents;
 pub mod events;
