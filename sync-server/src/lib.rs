@@ -4,7 +4,8 @@
 //! - [`server`]: startup (store, first import, token), the accept loop and
 //!   shutdown.
 //! - [`auth`]: the token check at the handshake.
-//! - [`handler`]: one connection's JSON requests.
+//! - [`connection`]: one connection's frames, events and closing;
+//!   [`handler`]: its JSON requests.
 //! - [`protocol`]: request parsing and reply shapes (see `docs/protocol.md`).
 //! - [`index_task`]: the task that owns the workspace index.
 //! - [`documents`]: one task per open file document: the registry and its
@@ -34,6 +35,7 @@
 pub mod auth;
 pub mod clock;
 pub mod config;
+pub mod connection;
 pub mod cross_file;
 pub mod doc_leases;
 pub mod doc_task;
