@@ -2,30 +2,23 @@
 //! lease` and `weft leases` as two agents see them, a lease range that
 //! moves with an edit above it, and expiry under the server's test clock.
 //! They show `weft watch` telling a lease holder about a write inside its
-//! lease, `weft status`, leases after a restart, and a subscriber too slow
-//! to keep up being disconnected while others keep receiving.
+//! lease, `weft status`, and leases after a restart. The slow subscriber
+//! is in `slow_subscriber.rs`.
 
-use std::io::{BufRead as _, BufReader};
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ExitStatus, Stdio};
-use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
-use futures_util::{SinkExt as _, StreamExt as _};
 use serde_json::{Value, json};
-use tokio::net::{TcpSocket, TcpStream};
-use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
-use weft_e2e::{Client, Sandbox, ServerProcess, TOKEN, clone_copy, overlaps_of, run_weft_ok, weft};
+use weft_e2e::{Client, Sandbox, ServerProcess, clone_copy, overlaps_of, run_weft_ok};
+
+use crate::watch::Watch;
 
 /// How long a test waits for one expected line or exit before it fails. It
 /// bounds a wait that would otherwise hang; no test measures speed.
-const WAIT: Duration = Duration::from_secs(30);
+pub(crate) const WAIT: Duration = Duration::from_secs(30);
 
 /// Twenty numbered lines, `line 1` to `line 20`.
-fn numbered() -> String {
+pub(crate) fn numbered() -> String {
     (1..=20).map(|line| format!("line {line}\n")).collect()
 }
 
@@ -81,162 +74,6 @@ fn listed_leases(dir: &Path, args: &[&str]) -> Vec<Value> {
         .as_array()
         .unwrap_or_else(|| panic!("a list of leases, got {result}"))
         .clone()
-}
-
-/// A running `weft watch`, with its stdout lines read by a thread and its
-/// stderr collected.
-struct Watch {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-    stderr: Arc<Mutex<String>>,
-}
-
-impl Watch {
-    /// Starts `weft watch ARGS` in `dir` and waits until it has subscribed,
-    /// which it reports on stderr.
-    fn start(dir: &Path, args: &[&str]) -> Watch {
-        let mut child = weft()
-            .arg("watch")
-            .args(args)
-            .current_dir(dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("weft watch starts");
-        let stdout = child.stdout.take().expect("stdout is piped");
-        let (line_sender, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if line_sender.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let stderr_pipe = child.stderr.take().expect("stderr is piped");
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let collected = Arc::clone(&stderr);
-        let (ready_sender, ready) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr_pipe).lines() {
-                let Ok(line) = line else { break };
-                let subscribed = line.starts_with("watching ");
-                let mut text = collected.lock().expect("the stderr lock");
-                text.push_str(&line);
-                text.push('\n');
-                drop(text);
-                if subscribed {
-                    let _ = ready_sender.send(());
-                }
-            }
-        });
-        let mut watch = Watch {
-            child,
-            lines,
-            stderr,
-        };
-        if ready.recv_timeout(WAIT).is_err() {
-            let _ = watch.child.kill();
-            panic!(
-                "weft watch did not report its subscription; stderr:\n{}",
-                watch.stderr()
-            );
-        }
-        watch
-    }
-
-    fn stderr(&self) -> String {
-        self.stderr.lock().expect("the stderr lock").clone()
-    }
-
-    /// Returns the next line the watch printed.
-    fn next_line(&self) -> String {
-        self.lines.recv_timeout(WAIT).unwrap_or_else(|error| {
-            panic!(
-                "weft watch printed no further line ({error}); stderr:\n{}",
-                self.stderr()
-            )
-        })
-    }
-
-    /// Returns the next event of a `--json` watch.
-    fn next_event(&self) -> Value {
-        let line = self.next_line();
-        serde_json::from_str(&line)
-            .unwrap_or_else(|error| panic!("weft watch --json printed {line:?}: {error}"))
-    }
-
-    /// Reads events until it has seen one of each kind in `kinds`, in any
-    /// order, and returns the first of each, in the order of `kinds`.
-    fn first_events(&self, kinds: &[&str]) -> Vec<Value> {
-        let mut found: Vec<Option<Value>> = vec![None; kinds.len()];
-        while found.iter().any(Option::is_none) {
-            let event = self.next_event();
-            let position = kinds.iter().position(|kind| event["event"] == *kind);
-            if let Some(slot) = position.and_then(|index| found.get_mut(index))
-                && slot.is_none()
-            {
-                *slot = Some(event);
-            }
-        }
-        found.into_iter().flatten().collect()
-    }
-
-    /// Reads lines until it has seen one starting with each of `prefixes`,
-    /// in any order, and returns the first of each, in the order of
-    /// `prefixes`.
-    fn first_lines(&self, prefixes: &[&str]) -> Vec<String> {
-        let mut found: Vec<Option<String>> = vec![None; prefixes.len()];
-        while found.iter().any(Option::is_none) {
-            let line = self.next_line();
-            let position = prefixes.iter().position(|prefix| line.starts_with(prefix));
-            if let Some(slot) = position.and_then(|index| found.get_mut(index))
-                && slot.is_none()
-            {
-                *slot = Some(line);
-            }
-        }
-        found.into_iter().flatten().collect()
-    }
-
-    /// Sends SIGINT and returns the exit status.
-    fn interrupt(mut self) -> ExitStatus {
-        let pid = self.child.id().to_string();
-        let sent = weft_e2e_kill("-INT", &pid);
-        assert!(sent, "kill -INT {pid} failed");
-        self.wait_exit()
-    }
-
-    /// Waits for the watch to exit on its own and returns its status.
-    fn wait_exit(&mut self) -> ExitStatus {
-        for _ in 0..(WAIT.as_millis() / 50) {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return status;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        panic!("weft watch did not exit; stderr:\n{}", self.stderr());
-    }
-}
-
-impl Drop for Watch {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
-/// Sends `signal` to the process `pid` with kill(1); returns whether it
-/// succeeded.
-fn weft_e2e_kill(signal: &str, pid: &str) -> bool {
-    std::process::Command::new("kill")
-        .args([signal, pid])
-        .status()
-        .is_ok_and(|status| status.success())
 }
 
 #[test]
@@ -543,138 +380,4 @@ fn leases_survive_restart() {
     let server = agents.sandbox.start();
     let after = listed_leases(&agents.a, &["--server", &server.url]);
     assert_eq!(after, before, "the lease is stored");
-}
-
-/// Lease events sent while the slow subscriber reads nothing. Each
-/// `lease_granted` event carries a 2,000-byte intent, about 2.4 kB in all.
-/// The setup of the measurement was a 2-core Linux machine, loopback,
-/// default TCP settings (`tcp_wmem` up to 4 MiB) and a 4096-byte receive
-/// buffer on the slow socket. There the server's queue of 4 overflowed
-/// after 1,200 to 1,300 events, once its send buffer had grown to about
-/// 3 MB. 1,500 leave a margin and still end soon after the overflow. That
-/// matters because the server waits only a few seconds for a lagging
-/// client to take its `lagged` event before it drops the connection.
-const BURST_EVENTS: usize = 1500;
-
-/// Maximum intent length the server accepts, in bytes.
-const MAX_INTENT_BYTES: usize = 2000;
-
-/// Opens a WebSocket through a TCP socket with a 4096-byte receive buffer,
-/// sends hello and subscribes to every path.
-async fn slow_subscriber(url: &str) -> WebSocketStream<TcpStream> {
-    let address: SocketAddr = url
-        .trim_start_matches("ws://")
-        .parse()
-        .expect("the server URL is ws://IP:PORT");
-    let socket = TcpSocket::new_v4().expect("a TCP socket");
-    socket
-        .set_recv_buffer_size(4096)
-        .expect("a small receive buffer");
-    let stream = socket.connect(address).await.expect("connect");
-    let mut request = url.into_client_request().expect("a request");
-    request.headers_mut().insert(
-        "authorization",
-        format!("Bearer {TOKEN}").parse().expect("a header"),
-    );
-    let (mut socket, _) = tokio_tungstenite::client_async(request, stream)
-        .await
-        .expect("the WebSocket handshake");
-    for request in [
-        json!({"id": 1, "type": "hello", "agent": "slow"}),
-        json!({"id": 2, "type": "subscribe"}),
-    ] {
-        socket
-            .send(Message::text(request.to_string()))
-            .await
-            .expect("send");
-        let reply = tokio::time::timeout(WAIT, socket.next())
-            .await
-            .expect("a reply in time")
-            .expect("a reply")
-            .expect("a frame");
-        let reply: Value = serde_json::from_str(reply.to_text().expect("text")).expect("JSON");
-        assert!(reply.get("result").is_some(), "{reply}");
-    }
-    socket
-}
-
-/// Reads what the slow subscriber has, up to the Close frame, and returns
-/// the kinds of the events and the close code.
-async fn drain(mut socket: WebSocketStream<TcpStream>) -> (Vec<String>, Option<u16>) {
-    let mut kinds = Vec::new();
-    loop {
-        let message = tokio::time::timeout(WAIT, socket.next())
-            .await
-            .expect("a message or a close in time");
-        match message {
-            Some(Ok(Message::Text(text))) => {
-                let event: Value = serde_json::from_str(&text).expect("JSON");
-                kinds.push(event["event"].as_str().unwrap_or("(no event)").to_owned());
-            }
-            Some(Ok(Message::Close(frame))) => {
-                return (kinds, frame.map(|frame| u16::from(frame.code)));
-            }
-            Some(Ok(_)) => {}
-            Some(Err(error)) => {
-                panic!("reading the slow subscriber failed: {error}; got {kinds:?}")
-            }
-            None => panic!("the connection ended without a Close frame; got {kinds:?}"),
-        }
-    }
-}
-
-#[tokio::test]
-async fn slow_subscriber_disconnected() {
-    let sandbox = Sandbox::with_files(&[("f.txt", numbered().as_bytes())]);
-    let server = sandbox.start_with(&["--event-queue", "4"]);
-    let fast = Watch::start(
-        sandbox.root(),
-        &["--json", "--server", &server.url, "--token", TOKEN],
-    );
-    let slow = slow_subscriber(&server.url).await;
-
-    // Large events, made quickly: a write whose file_changed event lists
-    // 1,500 ranges takes seconds in a debug build, a lease a millisecond.
-    // Each lease is released at once (another event), because one agent
-    // may hold only so many live leases.
-    let mut writer = Client::connect(&server.url, "agent-w")
-        .await
-        .expect("connect");
-    let mut ids = Vec::with_capacity(BURST_EVENTS);
-    for round in 1..=BURST_EVENTS {
-        let mut intent = format!("burst {round} ");
-        intent.push_str(&"x".repeat(MAX_INTENT_BYTES - intent.len()));
-        let granted = writer
-            .call(json!({"type": "lease", "path": "f.txt", "intent": intent}))
-            .await
-            .expect("lease");
-        let id = granted["lease"]["id"].clone();
-        writer
-            .call(json!({"type": "release", "lease": id}))
-            .await
-            .expect("release");
-        ids.push(id);
-    }
-    let slow_reader = tokio::spawn(drain(slow));
-
-    for (index, id) in ids.iter().enumerate() {
-        let event = fast.first_events(&["lease_granted"]).remove(0);
-        assert_eq!(
-            &event["lease"]["id"], id,
-            "event {index} of the fast watcher"
-        );
-    }
-
-    let (kinds, code) = slow_reader.await.expect("the reader task");
-    let delivered = kinds.iter().filter(|kind| *kind == "lease_granted").count();
-    assert!(
-        delivered < BURST_EVENTS,
-        "the slow subscriber got all {delivered} events, so it never fell behind"
-    );
-    assert_eq!(
-        kinds.last().map(String::as_str),
-        Some("lagged"),
-        "the slow subscriber's last event, after {delivered} lease_granted events"
-    );
-    assert_eq!(code, Some(1013), "the close code after lagged");
 }

@@ -14,4 +14,6 @@ mod overlaps_cli;
 mod protocol;
 mod renames;
 mod retries;
+mod slow_subscriber;
 mod syntax_overlaps;
+mod watch;
