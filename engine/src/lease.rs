@@ -150,26 +150,41 @@ impl LeaseBook {
 
     /// Every lease, oldest grant first.
     pub fn all(&self) -> Vec<&Lease> {
-        let mut leases: Vec<&Lease> = self.leases.values().collect();
-        leases.sort_by(|a, b| (a.granted_ms, &a.id).cmp(&(b.granted_ms, &b.id)));
-        leases
+        oldest_first(self.leases.values().collect())
+    }
+
+    /// Counts the leases of `agent` that are live at `now_ms`.
+    pub fn live_count(&self, agent: &str, now_ms: i64) -> usize {
+        self.leases
+            .values()
+            .filter(|lease| lease.agent == agent && lease.is_live(now_ms))
+            .count()
     }
 
     /// The leases live at `now_ms` on document `doc_id`, except those of
     /// `except_agent`, oldest first.
     pub fn live_on_doc(&self, doc_id: &str, except_agent: Option<&str>, now_ms: i64) -> Vec<Lease> {
-        self.all()
-            .into_iter()
+        // Filtered before sorting: the book keeps every lease ever granted,
+        // and a write asks for the live ones of its file.
+        let live = self
+            .leases
+            .values()
             .filter(|lease| lease.doc_id == doc_id && lease.is_live(now_ms))
             .filter(|lease| except_agent != Some(lease.agent.as_str()))
-            .cloned()
-            .collect()
+            .collect();
+        oldest_first(live).into_iter().cloned().collect()
     }
 
     /// The lease granted with fencing number `fence`.
     pub fn by_fence(&self, fence: u64) -> Option<&Lease> {
         self.leases.values().find(|lease| lease.fence == fence)
     }
+}
+
+/// Sorts leases by grant time, then id.
+fn oldest_first(mut leases: Vec<&Lease>) -> Vec<&Lease> {
+    leases.sort_by(|a, b| (a.granted_ms, &a.id).cmp(&(b.granted_ms, &b.id)));
+    leases
 }
 
 #[cfg(test)]

@@ -88,11 +88,7 @@ impl Session {
         agent: &str,
     ) -> Result<Value, ProtocolError> {
         let id = request.string("lease")?;
-        let before = self.shared.leases.all().await;
-        let was_live = before
-            .iter()
-            .any(|lease| lease.id == id && lease.is_live(self.now()));
-        let lease = self.shared.leases.release(id, agent).await?;
+        let (lease, was_live) = self.shared.leases.release(id, agent).await?;
         let lines = self
             .lines_of(std::slice::from_ref(&lease))
             .await

@@ -89,11 +89,7 @@ impl Leases {
     pub async fn grant(&self, request: GrantRequest) -> Result<Lease, ProtocolError> {
         let mut book = self.book.lock().await;
         let now = self.clock.now_ms();
-        let held = book
-            .all()
-            .into_iter()
-            .filter(|lease| lease.agent == request.agent && lease.is_live(now))
-            .count();
+        let held = book.live_count(&request.agent, now);
         if held >= MAX_LIVE_LEASES_PER_AGENT {
             tracing::warn!(agent = %request.agent, held, "lease rejected: too many live leases");
             return Err(ProtocolError::new(
@@ -157,14 +153,14 @@ impl Leases {
         Ok(lease)
     }
 
-    /// Releases a lease of `agent`; a lease that already ended is returned
-    /// as it is.
-    pub async fn release(&self, id: &str, agent: &str) -> Result<Lease, ProtocolError> {
+    /// Releases a lease of `agent`, and returns it with whether this call
+    /// ended it. A lease that already ended is returned as it is.
+    pub async fn release(&self, id: &str, agent: &str) -> Result<(Lease, bool), ProtocolError> {
         let mut book = self.book.lock().await;
         let now = self.clock.now_ms();
         let mut lease = held_lease(&book, id, agent, "release")?;
         if !lease.is_live(now) {
-            return Ok(lease);
+            return Ok((lease, false));
         }
         lease.released = true;
         self.store_lease(&lease).await?;
@@ -172,7 +168,7 @@ impl Leases {
         drop(book);
         self.changed.notify_waiters();
         tracing::info!(agent, lease = id, "released lease");
-        Ok(lease)
+        Ok((lease, true))
     }
 
     /// Every lease, oldest grant first.
