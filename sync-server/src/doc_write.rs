@@ -223,10 +223,7 @@ impl DocTask {
                     "version": outcome.version.to_hex(),
                     "seq": seq,
                 }),
-                &Concerns {
-                    paths: vec![job.path.as_str()],
-                    agents: Vec::new(),
-                },
+                &Concerns::files(&[job.path.as_str()]),
             );
         }
         for record in &opened {

@@ -31,6 +31,17 @@ pub struct Concerns<'a> {
     pub agents: Vec<&'a str>,
 }
 
+impl<'a> Concerns<'a> {
+    /// Builds the concerns of a file event: its paths, and no agent beyond
+    /// those whose patterns match.
+    pub fn files(paths: &[&'a str]) -> Concerns<'a> {
+        Concerns {
+            paths: paths.to_vec(),
+            agents: Vec::new(),
+        }
+    }
+}
+
 /// The paths a subscriber receives events for.
 #[derive(Debug)]
 pub struct PathFilter {

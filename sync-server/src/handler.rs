@@ -259,10 +259,7 @@ impl Session {
                                 "version": version.to_hex(),
                                 "seq": seq,
                             }),
-                            &Concerns {
-                                paths: vec![path.as_str()],
-                                agents: Vec::new(),
-                            },
+                            &Concerns::files(&[path.as_str()]),
                         );
                         let result =
                             created_result(&path, &version, &content, entry.executable, seq);
@@ -384,10 +381,7 @@ impl Session {
         self.shared.events.publish(
             "file_deleted",
             json!({ "agent": agent, "path": path.as_str() }),
-            &Concerns {
-                paths: vec![path.as_str()],
-                agents: Vec::new(),
-            },
+            &Concerns::files(&[path.as_str()]),
         );
         tracing::info!(agent, path = %path, "deleted file");
         let overlaps = self
@@ -444,10 +438,7 @@ impl Session {
         self.shared.events.publish(
             "file_renamed",
             json!({ "agent": agent, "from": from.as_str(), "to": to.as_str() }),
-            &Concerns {
-                paths: vec![from.as_str(), to.as_str()],
-                agents: Vec::new(),
-            },
+            &Concerns::files(&[from.as_str(), to.as_str()]),
         );
         tracing::info!(agent, from = %from, to = %to, "renamed file");
         Ok(json!({ "from": from.as_str(), "to": to.as_str() }))
