@@ -101,7 +101,8 @@ struct ServeArgs {
     token: Option<String>,
 
     /// Events a subscribed connection may have waiting to be sent; a
-    /// connection that falls further behind is told so and closed
+    /// connection that falls further behind gets a lagged event and is
+    /// closed
     #[arg(long, default_value_t = 1024, value_name = "N")]
     event_queue: usize,
 
@@ -173,9 +174,9 @@ fn run(command: Command) -> Result<()> {
             Command::EvalMerges(args) => commands::eval_merges::run(args),
         }
     });
-    // A write to a stdout that nobody reads (weft watch into a full pipe)
-    // blocks one of the runtime's threads for good; dropping the runtime
-    // would wait for it, so the wait is bounded.
+    // A write to a stdout that no process reads (weft watch into a full
+    // pipe) blocks one of the runtime's threads for good. Dropping the
+    // runtime would wait for it, so the wait is bounded.
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     result
 }

@@ -37,7 +37,7 @@ pub struct Lease {
     /// Cursors on the first and last leased character, so the range can be
     /// found again after edits.
     pub anchors: Option<(String, String)>,
-    /// The definition name the lease was asked for, when it was.
+    /// The definition name the lease was requested for, if any.
     pub symbol: Option<String>,
     /// The holder's stated intent.
     pub intent: String,
@@ -51,7 +51,7 @@ pub struct Lease {
     pub released: bool,
 }
 
-/// Whether a lease holds at some moment.
+/// The state of a lease at some moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LeaseState {
     /// Granted, not released, and not yet expired.
@@ -63,7 +63,7 @@ pub enum LeaseState {
 }
 
 impl LeaseState {
-    /// The state's name in the protocol.
+    /// Returns the state's name in the protocol.
     pub fn as_str(self) -> &'static str {
         match self {
             LeaseState::Live => "live",
@@ -74,7 +74,7 @@ impl LeaseState {
 }
 
 impl Lease {
-    /// The lease's state at `now_ms`.
+    /// Returns the lease's state at `now_ms`.
     pub fn state(&self, now_ms: i64) -> LeaseState {
         if self.released {
             LeaseState::Released
@@ -85,13 +85,14 @@ impl Lease {
         }
     }
 
-    /// Whether the lease is live at `now_ms`.
+    /// Returns whether the lease is live at `now_ms`.
     pub fn is_live(&self, now_ms: i64) -> bool {
         self.state(now_ms) == LeaseState::Live
     }
 }
 
-/// Whether two leased regions share a line; `None` is the whole file.
+/// Returns whether two leased regions share a line. `None` is the whole
+/// file.
 pub fn regions_meet(a: Option<LineRange>, b: Option<LineRange>) -> bool {
     match (a, b) {
         (Some(a), Some(b)) => a.start <= b.end && b.start <= a.end,
@@ -99,9 +100,9 @@ pub fn regions_meet(a: Option<LineRange>, b: Option<LineRange>) -> bool {
     }
 }
 
-/// Whether a change of `changed` lines (1-based, inclusive; an insertion
-/// before line `k` is `k..=k-1`) falls inside `region` (`None` is the whole
-/// file). An insertion counts when it lands between two leased lines.
+/// Returns whether a change of `changed` lines (1-based, inclusive; an
+/// insertion before line `k` is `k..=k-1`) falls inside `region` (`None`
+/// is the whole file). An insertion counts when it lands between two leased lines.
 pub fn change_inside(region: Option<LineRange>, changed: LineRange) -> bool {
     let Some(region) = region else {
         return true;
@@ -122,7 +123,7 @@ pub struct LeaseBook {
 }
 
 impl LeaseBook {
-    /// A book holding `leases`, as loaded from the store.
+    /// Creates a book of `leases`, as loaded from the store.
     pub fn new(leases: Vec<Lease>) -> LeaseBook {
         let mut book = LeaseBook::default();
         for lease in leases {
@@ -143,12 +144,12 @@ impl LeaseBook {
         self.leases.insert(lease.id.clone(), lease);
     }
 
-    /// The lease with `id`.
+    /// Finds the lease with `id`.
     pub fn get(&self, id: &str) -> Option<&Lease> {
         self.leases.get(id)
     }
 
-    /// Every lease, oldest grant first.
+    /// Returns every lease, oldest grant first.
     pub fn all(&self) -> Vec<&Lease> {
         oldest_first(self.leases.values().collect())
     }
@@ -161,8 +162,8 @@ impl LeaseBook {
             .count()
     }
 
-    /// The leases live at `now_ms` on document `doc_id`, except those of
-    /// `except_agent`, oldest first.
+    /// Returns the leases live at `now_ms` on document `doc_id`, except
+    /// those of `except_agent`, oldest first.
     pub fn live_on_doc(&self, doc_id: &str, except_agent: Option<&str>, now_ms: i64) -> Vec<Lease> {
         // Filtered before sorting: the book keeps every lease ever granted,
         // and a write asks for the live ones of its file.
@@ -175,7 +176,7 @@ impl LeaseBook {
         oldest_first(live).into_iter().cloned().collect()
     }
 
-    /// The lease granted with fencing number `fence`.
+    /// Finds the lease granted with fencing number `fence`.
     pub fn by_fence(&self, fence: u64) -> Option<&Lease> {
         self.leases.values().find(|lease| lease.fence == fence)
     }

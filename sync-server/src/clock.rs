@@ -24,7 +24,8 @@ pub struct Clock {
 }
 
 impl Clock {
-    /// The real clock; `controllable` allows [`Clock::advance`].
+    /// Creates a clock at the real time; `controllable` allows
+    /// [`Clock::advance`].
     pub fn new(controllable: bool) -> Clock {
         Clock {
             offset_ms: Arc::default(),

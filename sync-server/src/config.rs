@@ -22,8 +22,8 @@ pub struct Limits {
     pub document_idle: Duration,
     /// How long shutdown waits for connections to close.
     pub shutdown_grace: Duration,
-    /// Events a subscribed connection may have waiting to be sent; a
-    /// connection whose queue is full is told so and closed.
+    /// Events a subscribed connection may have waiting to be sent. A
+    /// connection whose queue is full gets a `lagged` event and is closed.
     pub event_queue: usize,
 }
 

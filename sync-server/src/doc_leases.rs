@@ -87,8 +87,8 @@ pub fn region(
     })
 }
 
-/// The lines `anchors` mark in the current text, or `None` where they
-/// cannot be found.
+/// Finds the lines `anchors` mark in the current text, or `None` where
+/// they cannot be found.
 pub fn locate(doc: &FileDoc, anchors: &[(String, String)]) -> Vec<Option<LineRange>> {
     let anchors: Vec<(&str, &str)> = anchors
         .iter()
@@ -97,8 +97,8 @@ pub fn locate(doc: &FileDoc, anchors: &[(String, String)]) -> Vec<Option<LineRan
     doc.anchored_lines_all(&anchors, &doc.version())
 }
 
-/// The `lease` overlaps of a write: one for each live lease of another
-/// agent (`leases`) inside which the write changed lines. `changed` holds
+/// Builds the `lease` overlaps of a write: one for each live lease of
+/// another agent (`leases`) inside which the write changed lines. `changed` holds
 /// the changed lines of the text before the write, whose version is
 /// `context.previous`; the records give the leased lines in the result.
 pub fn lease_overlaps(
@@ -151,7 +151,7 @@ pub fn lease_overlaps(
 
 impl DocTask {
     /// Opens a `lease` overlap with each other agent whose live lease
-    /// covers the file that `agent` deletes; returns the records and
+    /// covers the file that `agent` deletes. Returns the records and
     /// whether the store kept up.
     pub(crate) async fn delete_lease_overlaps(
         &mut self,
@@ -163,6 +163,7 @@ impl DocTask {
         if leases.is_empty() {
             return (Ok(Vec::new()), true);
         }
+
         let version = doc.version();
         let context = WriteContext {
             doc_id: &self.doc_id,
@@ -172,6 +173,7 @@ impl DocTask {
             previous: &version,
             result: &version,
         };
+
         let now = self.leases.clock().now_ms();
         let anchors: Vec<(String, String)> = leases
             .iter()
@@ -192,6 +194,7 @@ impl DocTask {
                 context.lease(&lease.agent, lease_json(lease, lines, now), None, &message)
             })
             .collect();
+
         let writes = vec![StoreWrite {
             doc_id: self.doc_id.clone(),
             overlaps: records
@@ -227,7 +230,8 @@ fn line_count(text: &str) -> usize {
     text.split_inclusive('\n').count()
 }
 
-/// The lines of the one definition named `name` (or `Scope::name`).
+/// Finds the lines of the one definition named `name` (or `Scope::name`,
+/// `::name`, `KIND name`).
 fn symbol_lines(text: &str, path: &WorkspacePath, name: &str) -> Result<LineRange, ProtocolError> {
     let Some(language) = language_for_path(path.as_str()) else {
         return Err(ProtocolError::field(

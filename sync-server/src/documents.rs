@@ -150,9 +150,9 @@ pub struct Documents {
 }
 
 impl Documents {
-    /// An empty registry whose tasks store through `store`, check writes
-    /// against `leases`, tell `events` what changed, and stop after `idle`
-    /// without requests.
+    /// Creates an empty registry whose tasks store through `store`, check
+    /// writes against `leases`, publish changes to `events`, and stop after
+    /// `idle` without requests.
     pub fn new(store: StoreHandle, idle: Duration, leases: Leases, events: Events) -> Documents {
         Documents {
             registry: Arc::default(),

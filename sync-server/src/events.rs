@@ -1,4 +1,5 @@
-//! Event fan-out: the subscribed connections and what each of them wants.
+//! Event fan-out: the subscribed connections and the events each of them
+//! receives.
 //!
 //! Publishing never waits. Each subscriber has a bounded queue of encoded
 //! events; [`Events::publish`] offers the event to every subscriber that
@@ -110,12 +111,12 @@ impl PathFilter {
         })
     }
 
-    /// The patterns as given.
+    /// Returns the patterns as given.
     pub fn patterns(&self) -> &[String] {
         &self.patterns
     }
 
-    /// Whether `path` matches.
+    /// Returns whether `path` matches.
     pub fn matches(&self, path: &str) -> bool {
         self.matchers.is_empty() || self.matchers.iter().any(|matcher| matcher.is_match(path))
     }
@@ -146,13 +147,13 @@ pub struct Subscription {
 }
 
 impl Subscription {
-    /// The next event, encoded; `None` once the subscription was dropped
-    /// by the publisher and its queue is empty.
+    /// Waits for the next encoded event. Returns `None` once the publisher
+    /// dropped the subscription and its queue is empty.
     pub async fn next(&mut self) -> Option<Arc<str>> {
         self.receiver.recv().await
     }
 
-    /// The next queued event, without waiting.
+    /// Takes the next queued event, without waiting.
     pub fn try_next(&mut self) -> Option<Arc<str>> {
         self.receiver.try_recv().ok()
     }
@@ -162,8 +163,8 @@ impl Subscription {
         self.lagged.notified().await;
     }
 
-    /// The next thing to do: send an event, or, once the subscriber fell
-    /// behind, stop sending events at once.
+    /// Waits for the next thing to do: send an event, or, once the
+    /// subscriber fell behind, stop sending events at once.
     pub async fn feed(&mut self) -> Feed {
         let Subscription {
             receiver, lagged, ..
@@ -200,7 +201,7 @@ impl Events {
     }
 
     /// Returns whether any connection is subscribed, so that callers can
-    /// skip building events nobody receives.
+    /// skip building events that no connection receives.
     pub fn has_subscribers(&self) -> bool {
         self.subscribers
             .lock()
@@ -208,7 +209,7 @@ impl Events {
             .unwrap_or(false)
     }
 
-    /// The queue length of each subscriber.
+    /// Returns the queue length of each subscriber.
     pub fn queue(&self) -> usize {
         self.queue
     }
@@ -286,7 +287,8 @@ impl Events {
         });
     }
 
-    /// The `lagged` event sent before a lagging connection is closed.
+    /// Encodes the `lagged` event sent before a lagging connection is
+    /// closed.
     pub fn lagged_event(&self) -> String {
         json!({
             "event": "lagged",

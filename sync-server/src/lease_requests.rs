@@ -242,8 +242,8 @@ impl Session {
         );
     }
 
-    /// The reply of a grant or renewal: the lease and the overlapping live
-    /// leases of other agents.
+    /// Builds the reply of a grant or renewal: the lease and the
+    /// overlapping live leases of other agents.
     async fn lease_reply(&self, lease: Lease, agent: &str) -> Result<Value, ProtocolError> {
         let now = self.now();
         let mut all = vec![lease.clone()];
@@ -277,8 +277,8 @@ impl Session {
     }
 }
 
-/// The region a lease request names: `lines`, `symbol` or the whole
-/// file.
+/// Reads the region a lease request names: `lines`, `symbol` or the
+/// whole file.
 fn lease_target(request: &Request) -> Result<LeaseTarget, ProtocolError> {
     let symbol = request.opt_string("symbol")?;
     let lines = request.opt_object("lines")?;
@@ -319,7 +319,7 @@ fn lease_target(request: &Request) -> Result<LeaseTarget, ProtocolError> {
     }
 }
 
-/// The request's `ttl` in seconds, or the default.
+/// Reads the request's `ttl` in seconds, or the default.
 fn ttl(request: &Request) -> Result<u64, ProtocolError> {
     match request.opt_count("ttl")? {
         None => Ok(DEFAULT_TTL_SECS),

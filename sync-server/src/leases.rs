@@ -4,7 +4,7 @@
 //! The [`LeaseBook`] sits behind an async mutex that is held across the
 //! store commit of a change, so fencing numbers and stored records follow
 //! one order. Whether a lease is live is read from its expiry and the
-//! server's [`Clock`] each time; the announcer task only sends the
+//! server's [`Clock`] each time. The announcer task only sends the
 //! `lease_expired` event shortly after an expiry passes.
 
 use std::collections::{BTreeMap, HashSet};
@@ -68,7 +68,7 @@ pub struct Leases {
 }
 
 impl Leases {
-    /// The leases loaded from the store.
+    /// Creates the handle over `leases`, as loaded from the store.
     pub fn new(leases: Vec<Lease>, clock: Clock, store: StoreHandle, events: Events) -> Leases {
         Leases {
             book: Arc::new(Mutex::new(LeaseBook::new(leases))),
@@ -79,13 +79,13 @@ impl Leases {
         }
     }
 
-    /// The server's clock.
+    /// Returns the server's clock.
     pub fn clock(&self) -> &Clock {
         &self.clock
     }
 
-    /// Grants a lease. Granting never fails for other agents' claims; it
-    /// fails only when the store does.
+    /// Grants a lease. Other agents' leases never block a grant: it fails
+    /// only when the agent has too many live leases or the store fails.
     pub async fn grant(&self, request: GrantRequest) -> Result<Lease, ProtocolError> {
         let mut book = self.book.lock().await;
         let now = self.clock.now_ms();
@@ -95,11 +95,12 @@ impl Leases {
             return Err(ProtocolError::new(
                 "invalid_request",
                 format!(
-                    "{} holds {held} live leases, the maximum for one agent; release some (weft release ID) or let them expire",
+                    "{} has {held} live leases, the maximum for one agent; release some (weft release ID) or let them expire",
                     request.agent
                 ),
             ));
         }
+
         let ttl_ms = i64::try_from(request.ttl_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
         let lease = Lease {
             id: format!("ls-{}", hex::encode(rand::random::<[u8; 6]>())),
@@ -115,6 +116,7 @@ impl Leases {
             expires_ms: now.saturating_add(ttl_ms),
             released: false,
         };
+
         self.store_lease(&lease).await?;
         book.put(lease.clone());
         drop(book);
@@ -171,12 +173,12 @@ impl Leases {
         Ok((lease, true))
     }
 
-    /// Every lease, oldest grant first.
+    /// Returns every lease, oldest grant first.
     pub async fn all(&self) -> Vec<Lease> {
         self.book.lock().await.all().into_iter().cloned().collect()
     }
 
-    /// The leases live now on document `doc_id`, except those of
+    /// Returns the leases live now on document `doc_id`, except those of
     /// `except_agent`.
     pub async fn live_on_doc(&self, doc_id: &str, except_agent: Option<&str>) -> Vec<Lease> {
         let now = self.clock.now_ms();
@@ -186,7 +188,7 @@ impl Leases {
             .live_on_doc(doc_id, except_agent, now)
     }
 
-    /// The lease granted with fencing number `fence`.
+    /// Finds the lease granted with fencing number `fence`.
     pub async fn by_fence(&self, fence: u64) -> Option<Lease> {
         self.book.lock().await.by_fence(fence).cloned()
     }
@@ -303,7 +305,7 @@ impl Leases {
     }
 }
 
-/// The lease `id`, checked to be held by `agent`.
+/// Finds the lease `id` and checks that `agent` is its holder.
 fn held_lease(book: &LeaseBook, id: &str, agent: &str, verb: &str) -> Result<Lease, ProtocolError> {
     let lease = book.get(id).ok_or_else(|| {
         ProtocolError::field(
@@ -325,8 +327,9 @@ fn held_lease(book: &LeaseBook, id: &str, agent: &str, verb: &str) -> Result<Lea
     Ok(lease.clone())
 }
 
-/// The current lines of each lease: where its anchors are now, the lines it
-/// was granted when they cannot be found, `None` for a whole-file lease.
+/// Finds the current lines of each lease: where its anchors are now, the
+/// lines it was granted when they cannot be found, `None` for a whole-file
+/// lease.
 pub async fn located(documents: &Documents, leases: &[Lease]) -> Vec<Option<LineRange>> {
     let mut found: Vec<Option<LineRange>> = leases.iter().map(|lease| lease.lines).collect();
     let mut by_doc: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
@@ -356,7 +359,7 @@ pub async fn located(documents: &Documents, leases: &[Lease]) -> Vec<Option<Line
     found
 }
 
-/// A lease as the protocol shows it, with its current `lines`.
+/// Formats a lease as the protocol shows it, with its current `lines`.
 pub fn lease_json(lease: &Lease, lines: Option<LineRange>, now_ms: i64) -> Value {
     json!({
         "id": lease.id,

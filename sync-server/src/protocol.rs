@@ -154,7 +154,7 @@ impl Request {
         }
     }
 
-    /// An optional object field.
+    /// Reads an optional object field.
     pub fn opt_object(
         &self,
         field: &'static str,
@@ -166,7 +166,8 @@ impl Request {
         }
     }
 
-    /// An optional list of strings; missing is an empty list.
+    /// Reads an optional list of strings; a missing field is an empty
+    /// list.
     pub fn strings(&self, field: &'static str) -> Result<Vec<String>, ProtocolError> {
         match self.fields.get(field) {
             Some(Value::Null) | None => Ok(Vec::new()),

@@ -127,15 +127,15 @@ async fn lease_expiry_under_test_clock() {
 
     let moved = b.request(json!({"type": "clock", "advance": 31})).await;
     assert!(moved["result"]["now"].is_i64(), "{moved}");
-    let taken = b
+    let regranted = b
         .request(
             json!({"type": "lease", "path": "a.txt", "lines": lines(2, 4), "intent": "reorder"}),
         )
         .await;
     assert_eq!(
-        taken["result"]["overlapping"],
+        regranted["result"]["overlapping"],
         json!([]),
-        "a's lease expired: {taken}"
+        "a's lease expired: {regranted}"
     );
     let live = b.request(json!({"type": "leases"})).await;
     assert_eq!(
@@ -412,10 +412,10 @@ async fn lease_count_per_agent_is_capped() {
             .await;
         assert!(granted.get("result").is_some(), "{granted}");
     }
-    let refused = a
+    let rejected = a
         .request(json!({"type": "lease", "path": "a.txt", "intent": "one more"}))
         .await;
-    assert_eq!(refused["error"]["code"], "invalid_request", "{refused}");
+    assert_eq!(rejected["error"]["code"], "invalid_request", "{rejected}");
 
     // A write inside all of them opens one overlap with their holder.
     let base = version(&mut b, "a.txt").await;

@@ -9,8 +9,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use weft_sync_server::{Limits, Server, ServerConfig};
 
-/// A running server and the temporary folder that holds its files and
-/// store.
+/// A running server and the temporary folder with its files and store.
 pub struct TestServer {
     /// The URL clients connect to.
     pub url: String,
@@ -57,7 +56,8 @@ impl TestServer {
         })
     }
 
-    /// The temporary folder, for working copies beside the server's files.
+    /// Returns the temporary folder, for working copies beside the
+    /// server's files.
     pub fn folder(&self) -> &Path {
         self.dir.path()
     }

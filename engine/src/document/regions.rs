@@ -23,9 +23,9 @@ impl FileDoc {
     /// The start is an Automerge cursor on the first character of the first
     /// line. The end is `end` when the range reaches the last line, else
     /// `next:` and a cursor on the first character of the line after the
-    /// range, so deleting the range's last lines shrinks it
-    /// rather than moving its end onto the next line. Returns `None` for a
-    /// file kept as bytes or an empty range.
+    /// range. Deleting the range's last lines then shrinks the range rather
+    /// than moving its end onto the next line. Returns `None` for a file
+    /// kept as bytes or an empty range.
     pub fn anchor_lines(&self, lines: LineRange) -> Option<(String, String)> {
         let FileContent::Text { text, .. } = self.content().ok()? else {
             return None;

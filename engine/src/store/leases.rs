@@ -36,8 +36,8 @@ pub(super) fn upsert(tx: &Transaction<'_>, leases: &[Lease]) -> rusqlite::Result
 }
 
 impl Store {
-    /// Every stored lease. A record that does not parse is logged and
-    /// skipped.
+    /// Reads every stored lease. A record that does not parse is logged
+    /// and skipped.
     pub fn leases(&self) -> Result<Vec<Lease>, StoreError> {
         let read = || -> rusqlite::Result<Vec<(String, String)>> {
             let mut statement = self

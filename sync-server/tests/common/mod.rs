@@ -79,8 +79,8 @@ impl Connection {
         }
     }
 
-    /// The next event, from those that arrived during requests or from
-    /// the connection.
+    /// Returns the next event, from those that arrived during requests or
+    /// from the connection.
     pub async fn next_event(&mut self) -> Value {
         if let Some(event) = self.events.pop_front() {
             return event;
@@ -105,7 +105,8 @@ impl Connection {
     }
 }
 
-/// A store with `files` imported, and the tasks a server runs over it.
+/// Imports `files` into a store in a temporary folder and starts the tasks
+/// a server runs over it.
 pub async fn workspace(files: &[(&str, &str)]) -> (tempfile::TempDir, Shared) {
     let temp = tempfile::tempdir().expect("temp dir");
     let root = temp.path().join("root");

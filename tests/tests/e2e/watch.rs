@@ -33,6 +33,8 @@ impl Watch {
             .stderr(Stdio::piped())
             .spawn()
             .expect("weft watch starts");
+
+        // Stdout lines go to a channel that the tests read with a timeout.
         let stdout = child.stdout.take().expect("stdout is piped");
         let (line_sender, lines) = mpsc::channel();
         std::thread::spawn(move || {
@@ -43,6 +45,9 @@ impl Watch {
                 }
             }
         });
+
+        // Stderr is kept for failure messages; its first `watching` line
+        // says that the subscription is in place.
         let stderr_pipe = child.stderr.take().expect("stderr is piped");
         let stderr = Arc::new(Mutex::new(String::new()));
         let collected = Arc::clone(&stderr);
@@ -60,6 +65,7 @@ impl Watch {
                 }
             }
         });
+
         let mut watch = Watch {
             child,
             lines,
